@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages linkface-batch builds, tests and demos with.
+# Idempotent: when every package is present it makes no apt call at all.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libboost1.81-dev libboost-url1.81-dev nlohmann-json3-dev libspdlog-dev
+  libsqlite3-dev libssl-dev googletest libcli11-dev
+  sqlite3 python3 curl httpie wrk ca-certificates
+)
+# The HTML report's render test uses headless Chromium.
+if [[ "${LF_WITH_BROWSER:-1}" == 1 ]]; then packages+=(chromium); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=""
+if [[ $(id -u) != 0 ]]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

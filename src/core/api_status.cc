@@ -1,0 +1,85 @@
+// The spec's error table as data.
+#include "core/api_status.h"
+
+#include <array>
+
+namespace lf {
+namespace {
+
+struct Row {
+  ApiStatus status;
+  std::string_view name;
+  int http_status;
+  Disposition disposition;
+};
+
+// One row per status code of the spec, in the spec's order.
+constexpr std::array<Row, 17> kTable = {{
+    {ApiStatus::kOk, "OK", 200, Disposition::kDone},
+    {ApiStatus::kFaceDetectionFailed, "FACE_DETECTION_FAILED", 400, Disposition::kPermanentFailure},
+    {ApiStatus::kEncodingError, "ENCODING_ERROR", 400, Disposition::kPermanentFailure},
+    {ApiStatus::kDownloadTimeout, "DOWNLOAD_TIMEOUT", 400, Disposition::kRetryLater},
+    {ApiStatus::kDownloadError, "DOWNLOAD_ERROR", 400, Disposition::kPermanentFailure},
+    {ApiStatus::kImageFileSizeTooBig, "IMAGE_FILE_SIZE_TOO_BIG", 400, Disposition::kPermanentFailure},
+    {ApiStatus::kImageIdNotExist, "IMAGE_ID_NOT_EXIST", 400, Disposition::kPermanentFailure},
+    {ApiStatus::kCorruptImage, "CORRUPT_IMAGE", 400, Disposition::kPermanentFailure},
+    {ApiStatus::kInvalidImageFormatOrSize, "INVALID_IMAGE_FORMAT_OR_SIZE", 400, Disposition::kPermanentFailure},
+    {ApiStatus::kInvalidArgument, "INVALID_ARGUMENT", 400, Disposition::kPermanentFailure},
+    {ApiStatus::kUnauthorized, "UNAUTHORIZED", 401, Disposition::kAbortCredentials},
+    {ApiStatus::kKeyExpired, "KEY_EXPIRED", 401, Disposition::kAbortCredentials},
+    {ApiStatus::kRateLimitExceeded, "RATE_LIMIT_EXCEEDED", 403, Disposition::kThrottled},
+    {ApiStatus::kNoPermission, "NO_PERMISSION", 403, Disposition::kAbortCredentials},
+    {ApiStatus::kOutOfQuota, "OUT_OF_QUOTA", 403, Disposition::kStopForQuota},
+    {ApiStatus::kNotFound, "NOT_FOUND", 404, Disposition::kAbortConfiguration},
+    {ApiStatus::kInternalError, "INTERNAL_ERROR", 500, Disposition::kRetryLater},
+}};
+
+const Row& row_of(ApiStatus status) {
+  return kTable[static_cast<std::size_t>(status)];
+}
+
+}  // namespace
+
+std::string_view to_string(ApiStatus status) { return row_of(status).name; }
+
+std::optional<ApiStatus> parse_api_status(std::string_view name) {
+  for (const Row& row : kTable) {
+    if (row.name == name) return row.status;
+  }
+  return std::nullopt;
+}
+
+int http_status_of(ApiStatus status) { return row_of(status).http_status; }
+
+Disposition disposition_of(ApiStatus status) { return row_of(status).disposition; }
+
+std::string_view to_string(Disposition disposition) {
+  switch (disposition) {
+    case Disposition::kDone: return "done";
+    case Disposition::kPermanentFailure: return "permanent_failure";
+    case Disposition::kRetryLater: return "retry_later";
+    case Disposition::kThrottled: return "throttled";
+    case Disposition::kStopForQuota: return "stop_for_quota";
+    case Disposition::kAbortCredentials: return "abort_credentials";
+    case Disposition::kAbortConfiguration: return "abort_configuration";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(TransportFailure failure) {
+  switch (failure) {
+    case TransportFailure::kConnectFailed: return "CONNECT_FAILED";
+    case TransportFailure::kTimeout: return "TIMEOUT";
+    case TransportFailure::kConnectionLost: return "CONNECTION_LOST";
+    case TransportFailure::kMalformedResponse: return "MALFORMED_RESPONSE";
+    case TransportFailure::kLocalFileError: return "LOCAL_FILE_ERROR";
+  }
+  return "UNKNOWN";
+}
+
+Disposition disposition_of(TransportFailure failure) {
+  return failure == TransportFailure::kLocalFileError ? Disposition::kPermanentFailure
+                                                      : Disposition::kRetryLater;
+}
+
+}  // namespace lf

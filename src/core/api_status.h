@@ -1,0 +1,91 @@
+// The status codes of the handhold_idcard_verification API (the spec's error
+// table), and what the runner does with each: the single place that
+// knowledge lives.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace lf {
+
+enum class ApiStatus {
+  kOk,
+  kFaceDetectionFailed,
+  kEncodingError,
+  kDownloadTimeout,
+  kDownloadError,
+  kImageFileSizeTooBig,
+  kImageIdNotExist,
+  kCorruptImage,
+  kInvalidImageFormatOrSize,
+  kInvalidArgument,
+  kUnauthorized,
+  kKeyExpired,
+  kRateLimitExceeded,
+  kNoPermission,
+  kOutOfQuota,
+  kNotFound,
+  kInternalError,
+};
+
+inline constexpr ApiStatus kAllApiStatuses[] = {
+    ApiStatus::kOk,
+    ApiStatus::kFaceDetectionFailed,
+    ApiStatus::kEncodingError,
+    ApiStatus::kDownloadTimeout,
+    ApiStatus::kDownloadError,
+    ApiStatus::kImageFileSizeTooBig,
+    ApiStatus::kImageIdNotExist,
+    ApiStatus::kCorruptImage,
+    ApiStatus::kInvalidImageFormatOrSize,
+    ApiStatus::kInvalidArgument,
+    ApiStatus::kUnauthorized,
+    ApiStatus::kKeyExpired,
+    ApiStatus::kRateLimitExceeded,
+    ApiStatus::kNoPermission,
+    ApiStatus::kOutOfQuota,
+    ApiStatus::kNotFound,
+    ApiStatus::kInternalError,
+};
+
+// The wire name, e.g. "OUT_OF_QUOTA".
+std::string_view to_string(ApiStatus status);
+
+// The status for a wire name; nullopt for a name the spec does not have.
+std::optional<ApiStatus> parse_api_status(std::string_view name);
+
+// The HTTP status the spec's table gives for `status` (200 for kOk).
+int http_status_of(ApiStatus status);
+
+// What the runner does with a job after an answer or a failure to get one.
+enum class Disposition {
+  kDone,              // result stored, job done
+  kPermanentFailure,  // result stored, job failed, not retried
+  kRetryLater,        // transient: retried with backoff, counts an attempt
+  kThrottled,         // back to the queue shortly, does not use up an attempt
+  kStopForQuota,      // stop sending; job put back untouched
+  kAbortCredentials,  // stop the run at once: credentials are wrong
+  kAbortConfiguration,// stop the run at once: endpoint or request is wrong
+};
+
+std::string_view to_string(Disposition disposition);
+
+// The disposition of an answer with API status `status`.
+Disposition disposition_of(ApiStatus status);
+
+// Failures that never produced a parseable API answer.
+enum class TransportFailure {
+  kConnectFailed,     // refused, unreachable, DNS, TLS handshake
+  kTimeout,           // connect, write or read timed out
+  kConnectionLost,    // reset or closed before a complete response
+  kMalformedResponse, // a response whose body is not the API's JSON
+  kLocalFileError,    // the job's own file could not be read while sending
+};
+
+std::string_view to_string(TransportFailure failure);
+
+// Transport failures are transient (retried), except a local file that
+// cannot be read, which fails its own job.
+Disposition disposition_of(TransportFailure failure);
+
+}  // namespace lf

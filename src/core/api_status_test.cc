@@ -1,0 +1,58 @@
+#include "core/api_status.h"
+
+#include <gtest/gtest.h>
+
+namespace lf {
+namespace {
+
+TEST(ApiStatus, EveryNameRoundTrips) {
+  for (ApiStatus s : kAllApiStatuses) {
+    auto parsed = parse_api_status(to_string(s));
+    ASSERT_TRUE(parsed.has_value()) << to_string(s);
+    EXPECT_EQ(*parsed, s);
+  }
+  EXPECT_FALSE(parse_api_status("SOMETHING_ELSE").has_value());
+}
+
+TEST(ApiStatus, HttpStatusesFollowTheSpecTable) {
+  EXPECT_EQ(http_status_of(ApiStatus::kOk), 200);
+  EXPECT_EQ(http_status_of(ApiStatus::kFaceDetectionFailed), 400);
+  EXPECT_EQ(http_status_of(ApiStatus::kInvalidArgument), 400);
+  EXPECT_EQ(http_status_of(ApiStatus::kUnauthorized), 401);
+  EXPECT_EQ(http_status_of(ApiStatus::kKeyExpired), 401);
+  EXPECT_EQ(http_status_of(ApiStatus::kRateLimitExceeded), 403);
+  EXPECT_EQ(http_status_of(ApiStatus::kNoPermission), 403);
+  EXPECT_EQ(http_status_of(ApiStatus::kOutOfQuota), 403);
+  EXPECT_EQ(http_status_of(ApiStatus::kNotFound), 404);
+  EXPECT_EQ(http_status_of(ApiStatus::kInternalError), 500);
+}
+
+TEST(Disposition, ClassifiesEveryCode) {
+  using D = Disposition;
+  EXPECT_EQ(disposition_of(ApiStatus::kOk), D::kDone);
+  for (ApiStatus s : {ApiStatus::kFaceDetectionFailed, ApiStatus::kCorruptImage,
+                      ApiStatus::kInvalidImageFormatOrSize, ApiStatus::kImageFileSizeTooBig,
+                      ApiStatus::kImageIdNotExist, ApiStatus::kInvalidArgument,
+                      ApiStatus::kEncodingError, ApiStatus::kDownloadError}) {
+    EXPECT_EQ(disposition_of(s), D::kPermanentFailure) << to_string(s);
+  }
+  EXPECT_EQ(disposition_of(ApiStatus::kInternalError), D::kRetryLater);
+  EXPECT_EQ(disposition_of(ApiStatus::kDownloadTimeout), D::kRetryLater);
+  EXPECT_EQ(disposition_of(ApiStatus::kRateLimitExceeded), D::kThrottled);
+  EXPECT_EQ(disposition_of(ApiStatus::kOutOfQuota), D::kStopForQuota);
+  EXPECT_EQ(disposition_of(ApiStatus::kUnauthorized), D::kAbortCredentials);
+  EXPECT_EQ(disposition_of(ApiStatus::kKeyExpired), D::kAbortCredentials);
+  EXPECT_EQ(disposition_of(ApiStatus::kNoPermission), D::kAbortCredentials);
+  EXPECT_EQ(disposition_of(ApiStatus::kNotFound), D::kAbortConfiguration);
+}
+
+TEST(Disposition, TransportFailuresAreTransientButALocalFileErrorIsNot) {
+  EXPECT_EQ(disposition_of(TransportFailure::kConnectionLost), Disposition::kRetryLater);
+  EXPECT_EQ(disposition_of(TransportFailure::kTimeout), Disposition::kRetryLater);
+  EXPECT_EQ(disposition_of(TransportFailure::kMalformedResponse), Disposition::kRetryLater);
+  EXPECT_EQ(disposition_of(TransportFailure::kConnectFailed), Disposition::kRetryLater);
+  EXPECT_EQ(disposition_of(TransportFailure::kLocalFileError), Disposition::kPermanentFailure);
+}
+
+}  // namespace
+}  // namespace lf

@@ -1,0 +1,47 @@
+// A connection to the linkface-batch SQLite database: opened with WAL,
+// a busy timeout and foreign keys on, migrated to the schema this binary
+// embeds (schema/NNN_*.sql, recorded in PRAGMA user_version).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+
+struct sqlite3;
+
+namespace lf {
+
+class Database {
+ public:
+  // Opens (creating if `create` is true) the database at `path` and applies
+  // the migrations it lacks. Fails with a message naming `path` when the
+  // file cannot be opened, is not a linkface-batch database, or was written
+  // by a newer lfbatch (schema version above the one this binary knows).
+  static Result<std::unique_ptr<Database>> open(const std::string& path, bool create = true);
+
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Runs one or more SQL statements that return no rows.
+  Status exec(const std::string& sql);
+
+  // The schema version of the open database (== latest_schema_version()
+  // after open).
+  int schema_version() const;
+  static int latest_schema_version();
+
+  const std::string& path() const { return path_; }
+
+  // The raw handle, for the store's own modules. Owned by this Database.
+  sqlite3* handle() const { return db_; }
+
+ private:
+  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  sqlite3* db_;
+  std::string path_;
+};
+
+}  // namespace lf

@@ -1,0 +1,107 @@
+// The queue of jobs in SQLite: enqueue, lease, settle (done, failed,
+// retry later, release), recover expired leases, count.
+//
+// Invariants:
+//  - a job is leased by at most one owner at a time (leasing is one
+//    IMMEDIATE transaction that moves pending rows to leased);
+//  - a settlement applies only while the job is leased by the settling
+//    owner, so a committed result is never overwritten by a late retry or
+//    by a runner whose lease expired and was recovered.
+//
+// Not thread-safe: one JobQueue per thread, each with its own Database.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/job.h"
+#include "core/outcome.h"
+#include "core/result.h"
+#include "store/database.h"
+
+namespace lf {
+
+struct NewJob {
+  SourceKind kind = SourceKind::kPath;
+  std::string source;  // absolute path, http(s) URL, or image_id
+  bool auto_rotate = false;
+  std::string tag;     // empty: no tag
+};
+
+struct EnqueueCounts {
+  std::int64_t added = 0;
+  std::int64_t already_queued = 0;  // a pending or leased job has this source
+  std::int64_t already_done = 0;    // a done job has this source
+  std::int64_t already_failed = 0;  // a failed job has this source (see `lfbatch retry`)
+};
+
+// How a leased job leaves the lease.
+enum class SettleKind {
+  kDone,        // final: result stored, state done
+  kFailed,      // final: result stored, state failed
+  kRetryLater,  // pending again at `next_attempt_at`, attempt counted
+  kThrottled,   // pending again at `next_attempt_at`, attempt not counted
+  kRelease,     // pending again now, untouched (quota, shutdown)
+};
+
+// One settlement: the job, how it leaves the lease, and the attempt that
+// led there (absent for kRelease without a request).
+struct Settlement {
+  JobId job_id = 0;
+  SettleKind kind = SettleKind::kRelease;
+  UnixMillis next_attempt_at = 0;  // for kRetryLater / kThrottled
+  std::optional<Outcome> outcome;  // recorded as one attempts row
+};
+
+struct QueueCounts {
+  std::map<std::string, std::int64_t> by_state;   // "pending" -> n, ...
+  std::map<std::string, std::int64_t> by_status;  // last api_status of done/failed jobs -> n
+  std::int64_t total = 0;
+  std::int64_t due_now = 0;                       // pending with next_attempt_at <= now
+};
+
+class JobQueue {
+ public:
+  // `db` must outlive the queue.
+  explicit JobQueue(Database& db);
+  ~JobQueue();
+
+  // Adds `jobs` in batched transactions. A source that already has a job is
+  // skipped and counted, unless `again` is true (then a new job is added and
+  // the old one keeps its history).
+  Result<EnqueueCounts> enqueue(std::span<const NewJob> jobs, bool again, UnixMillis now);
+
+  // Leases up to `max_jobs` pending jobs due at `now`, oldest due first, to
+  // `owner` until `now + lease_millis`. Atomic against other connections.
+  Result<std::vector<Job>> lease(int max_jobs, const std::string& owner, UnixMillis now,
+                                 std::int64_t lease_millis);
+
+  // Extends every lease held by `owner` to `until`.
+  Status renew_leases(const std::string& owner, UnixMillis until);
+
+  // Applies `settlements` of jobs leased by `owner`, with their attempts
+  // (tagged with `run_id`), in one transaction. Settlements of jobs no longer
+  // leased by `owner` are ignored (their count is returned).
+  Result<std::int64_t> settle(std::span<const Settlement> settlements, const std::string& owner,
+                              RunId run_id, UnixMillis now);
+
+  // Puts every job whose lease expired before `now` back to pending;
+  // returns how many.
+  Result<std::int64_t> recover_expired_leases(UnixMillis now);
+
+  // Releases every lease held by `owner` (pending again, untouched).
+  Result<std::int64_t> release_all(const std::string& owner, UnixMillis now);
+
+  Result<QueueCounts> counts(UnixMillis now);
+
+ private:
+  struct Statements;
+  Database& db_;
+  std::unique_ptr<Statements> statements_;
+};
+
+}  // namespace lf
