@@ -1,0 +1,60 @@
+// lfbatch's settings and where they come from. Precedence, highest first:
+// command-line flags > environment (LFBATCH_*) > the config file > defaults.
+// Credentials come from LINKFACE_API_ID / LINKFACE_API_SECRET or from the
+// secrets file the config names, never from a flag (ps would show it).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/result.h"
+
+namespace lf {
+
+inline constexpr const char* kDefaultEndpoint =
+    "https://cloudapi.linkface.cn/identity/handhold_idcard_verification";
+
+struct RetrySettings {
+  int max_attempts = 5;             // requests per job before it fails for good
+  std::int64_t base_delay_ms = 500; // first backoff cap; doubles per attempt
+  std::int64_t max_delay_ms = 60'000;
+};
+
+struct TimeoutSettings {
+  std::int64_t connect_ms = 10'000;
+  std::int64_t request_ms = 60'000; // from sending the request to the last byte of the answer
+};
+
+struct Config {
+  std::string endpoint = kDefaultEndpoint;  // full URL of the API path
+  std::string database = "lfbatch.db";
+  std::string secrets_file;                 // JSON {"api_id","api_secret"}; must not be readable by others
+  int concurrency = 16;                     // requests in flight
+  double rate = 0;                          // requests/s; 0 = not known, found adaptively
+  double burst = 0;                         // token bucket size; 0 = max(1, rate)
+  RetrySettings retry;
+  TimeoutSettings timeouts;
+  bool auto_rotate = false;                 // default for enqueue
+  double threshold = 0.7;                   // pass/fail in reports
+  std::int64_t lease_seconds = 120;
+  bool insecure = false;                    // skip TLS verification (warns)
+  std::string ca_file;                      // extra CA bundle, e.g. a corporate proxy's
+};
+
+// The API account. The secret is held only in memory and never logged.
+struct Credentials {
+  std::string api_id;
+  std::string api_secret;
+};
+
+// Reads `config_path` (empty: no file, defaults only) and overlays the
+// LFBATCH_* environment. Errors name the file, the key and the fix.
+Result<Config> load_config(const std::string& config_path);
+
+// Credentials from the environment, else from `config.secrets_file`.
+// Refuses a secrets file that group or others can read, saying how to fix
+// it (chmod 600). Errors say which variables to set.
+Result<Credentials> load_credentials(const Config& config);
+
+}  // namespace lf
