@@ -1,0 +1,51 @@
+// The client of the handhold_idcard_verification API: sends one job as a
+// multipart/form-data POST over HTTP or HTTPS (keep-alive pool, timeouts,
+// HTTP(S)_PROXY CONNECT tunnel) and turns what comes back into an Outcome.
+// Beast stays in api_client.cc; this header only needs Asio's awaitable.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "core/job.h"
+#include "core/outcome.h"
+#include "core/result.h"
+
+namespace lf {
+
+struct ClientOptions {
+  std::string endpoint;          // full URL of the API path, http:// or https://
+  std::string api_id;
+  std::string api_secret;        // sent in the form body only, never in the URL or logs
+  std::int64_t connect_timeout_ms = 10'000;
+  std::int64_t request_timeout_ms = 60'000;
+  bool insecure = false;         // skip certificate verification
+  std::string ca_file;           // extra trusted CAs (PEM), added to the system store
+  std::string proxy;             // http://host:port; empty: from HTTPS_PROXY/HTTP_PROXY/NO_PROXY
+  bool use_environment_proxy = true;
+  int max_idle_connections = 64; // keep-alive pool size
+};
+
+class ApiClient {
+ public:
+  // Validates `options` (endpoint URL, CA file, proxy URL). Errors name the
+  // bad value and the fix.
+  static Result<std::unique_ptr<ApiClient>> create(boost::asio::any_io_executor executor,
+                                                   ClientOptions options);
+  virtual ~ApiClient() = default;
+
+  // Sends one request for `job` and waits for its answer. Never throws:
+  // every failure is an Outcome with a TransportFailure. A path job's file
+  // is streamed from disk. Safe to call concurrently from many coroutines
+  // on the executor given to create() (single-threaded io_context).
+  virtual boost::asio::awaitable<Outcome> verify(const Job& job) = 0;
+
+  // Closes idle pooled connections (for a clean shutdown).
+  virtual void close_idle() = 0;
+};
+
+}  // namespace lf
