@@ -1,0 +1,33 @@
+// Small, valid test images of every supported format, built in memory: what
+// the tests, lfsamples, the demo and the benchmarks upload.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "image/image_probe.h"
+
+namespace lf {
+
+// A valid image of `format` with the given dimensions (1..65535; BMP/TIFF
+// allow more). `marker` is embedded as text (JPEG COM, PNG tEXt, GIF comment
+// extension, BMP/TIFF trailing bytes the decoders ignore) — e.g.
+// "LFEMU:faces=1". When pad_to_bytes is larger than the natural size the
+// file is padded (JPEG COM/APP segments, PNG private chunks, GIF comment
+// blocks, BMP/TIFF trailing bytes) to exactly that size where the format
+// allows, else to at least it. PNG and JPEG are really decodable (flat gray);
+// GIF, BMP and TIFF are minimal valid files.
+std::string make_image(ImageFormat format, int width, int height,
+                       std::string_view marker = {},
+                       std::size_t pad_to_bytes = 0);
+
+// `image` cut to its first `keep_bytes` bytes (a damaged upload).
+std::string truncate_image(std::string_view image, std::size_t keep_bytes);
+
+// `image` with its final structure removed (JPEG EOI, PNG IEND, ...) so the
+// probe reports kDamaged while the headers still read.
+std::string make_corrupt(ImageFormat format, int width, int height,
+                         std::string_view marker = {});
+
+}  // namespace lf
