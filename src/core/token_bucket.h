@@ -15,7 +15,9 @@ class TokenBucket {
   // burst < 1 is treated as 1 so that a single event can ever pass.
   TokenBucket(double rate_per_sec, double burst, Clock::time_point now);
 
-  // Takes n tokens if available at `now`. Time going backwards is ignored.
+  // Takes n tokens if available at `now`; n above the burst is taken as the
+  // whole burst (it could never be available otherwise). Time going
+  // backwards is ignored.
   bool try_take(Clock::time_point now, double n = 1);
 
   // How long from `now` until n tokens are available (zero if they are now,
