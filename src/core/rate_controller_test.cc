@@ -1,0 +1,211 @@
+#include "core/rate_controller.h"
+
+#include <cmath>
+#include <cstdio>
+#include <deque>
+
+#include <gtest/gtest.h>
+
+namespace lf {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = RateController::Clock;
+using TimePoint = RateController::TimePoint;
+
+const TimePoint kT0 = TimePoint(1000s);
+
+// Sends as fast as `controller` allows for `seconds` at 1 ms resolution, one
+// answer per request after `latency`; returns how many were sent.
+int send_freely(RateController& controller, TimePoint& now, double seconds,
+                std::chrono::milliseconds latency = 10ms) {
+  int sent = 0;
+  std::deque<TimePoint> in_flight;
+  TimePoint end = now + std::chrono::duration_cast<Clock::duration>(
+                            std::chrono::duration<double>(seconds));
+  for (; now < end; now += 1ms) {
+    while (!in_flight.empty() && in_flight.front() + latency <= now) {
+      controller.on_response(in_flight.front(), now, false);
+      in_flight.pop_front();
+    }
+    while (controller.acquire(now) == Clock::duration::zero()) {
+      in_flight.push_back(now);
+      ++sent;
+      if (sent > 1'000'000) return sent;
+    }
+  }
+  return sent;
+}
+
+TEST(RateController, ToldNothingItDoesNotLimitBeforeAThrottle) {
+  RateController controller({}, kT0);
+  EXPECT_FALSE(controller.limiting());
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(controller.acquire(kT0), Clock::duration::zero());
+}
+
+TEST(RateController, ToldTheLimitItStartsThereAndNeverExceedsIt) {
+  RateControllerOptions options;
+  options.ceiling_rps = 20;
+  options.burst = 1;
+  RateController controller(options, kT0);
+  EXPECT_TRUE(controller.limiting());
+  EXPECT_DOUBLE_EQ(controller.rate(), 20);
+  TimePoint now = kT0;
+  int sent = send_freely(controller, now, 10.0);
+  EXPECT_GE(sent, 199);
+  EXPECT_LE(sent, 201);
+  EXPECT_DOUBLE_EQ(controller.rate(), 20);
+}
+
+TEST(RateController, ThrottleCutsTheMeasuredRateByBeta) {
+  RateControllerOptions options;
+  options.ceiling_rps = 40;
+  RateController controller(options, kT0);
+  TimePoint now = kT0;
+  send_freely(controller, now, 5.0);
+  EXPECT_NEAR(controller.measured_rate(), 40, 2);
+  controller.on_response(now, now, true);
+  EXPECT_NEAR(controller.last_max_rate(), 40, 2);
+  EXPECT_NEAR(controller.rate(), 0.7 * controller.last_max_rate(), 1e-9);
+  EXPECT_EQ(controller.decreases(), 1);
+}
+
+TEST(RateController, ThrottlesFromTheSameRoundTripDecreaseOnce) {
+  RateControllerOptions options;
+  options.ceiling_rps = 40;
+  RateController controller(options, kT0);
+  TimePoint now = kT0;
+  send_freely(controller, now, 3.0);
+  TimePoint sent = now - 20ms;
+  controller.on_response(sent, now, true);
+  double after_first = controller.rate();
+  for (int i = 0; i < 10; ++i) controller.on_response(sent, now + 1ms, true);
+  EXPECT_DOUBLE_EQ(controller.rate(), after_first);
+  EXPECT_EQ(controller.throttles(), 11);
+  EXPECT_EQ(controller.decreases(), 1);
+  // A request sent after the decrease and throttled again decreases again.
+  controller.on_response(now + 5ms, now + 30ms, true);
+  EXPECT_LT(controller.rate(), after_first);
+  EXPECT_EQ(controller.decreases(), 2);
+}
+
+TEST(RateController, RecoversAlongTheCubicCurveToTheLastMaximumAtK) {
+  RateControllerOptions options;
+  options.ceiling_rps = 100;
+  RateController controller(options, kT0);
+  TimePoint now = kT0;
+  send_freely(controller, now, 3.0);
+  controller.on_response(now, now, true);
+  double wmax = controller.last_max_rate();
+  double k = std::cbrt(wmax * (1 - 0.7) / 0.4);
+  // Keep sending (the measured rate keeps the 2x cap out of the way) until K.
+  TimePoint throttle_time = now;
+  send_freely(controller, now, k - 0.5);
+  double before_k = controller.rate();
+  EXPECT_LT(before_k, wmax);
+  EXPECT_GT(before_k, 0.7 * wmax);  // concave: most of the way back well before K
+  send_freely(controller, now, 0.5);
+  double t = std::chrono::duration<double>(now - throttle_time).count() - k;
+  EXPECT_NEAR(controller.rate(), std::min(100.0, 0.4 * t * t * t + wmax), 1.5);
+}
+
+TEST(RateController, NeverExceedsTheCeilingWhileRecovering) {
+  RateControllerOptions options;
+  options.ceiling_rps = 30;
+  RateController controller(options, kT0);
+  TimePoint now = kT0;
+  send_freely(controller, now, 2.0);
+  controller.on_response(now, now, true);
+  send_freely(controller, now, 30.0);
+  EXPECT_DOUBLE_EQ(controller.rate(), 30);
+}
+
+TEST(RateController, RateNeverDropsBelowTheMinimum) {
+  RateController controller({}, kT0);
+  TimePoint now = kT0;
+  for (int i = 0; i < 50; ++i) {
+    now += 1s;
+    controller.on_response(now, now, true);
+  }
+  EXPECT_GE(controller.rate(), 0.5);
+  EXPECT_GT(controller.acquire(now + 10s), Clock::duration(-1));
+}
+
+TEST(RateController, PauseHoldsEveryRequestUntilItEnds) {
+  RateController controller({}, kT0);
+  controller.pause_until(kT0 + 2s);
+  EXPECT_EQ(controller.acquire(kT0 + 500ms), 1500ms);
+  EXPECT_EQ(controller.acquire(kT0 + 2s), Clock::duration::zero());
+}
+
+// A server with a token bucket of `server_rps` (burst `server_burst`) and a
+// client with `concurrency` requests in flight and `latency` round trips,
+// simulated at 1 ms steps. Returns {share of the server's rate used, share
+// of calls throttled} after a warm-up.
+struct SimResult {
+  double used = 0;
+  double throttled = 0;
+};
+
+SimResult simulate(RateControllerOptions options, double server_rps, double server_burst,
+                   int concurrency, std::chrono::milliseconds latency, double warmup_s,
+                   double measure_s) {
+  TimePoint now = kT0;
+  RateController controller(options, now);
+  TokenBucket server(server_rps, server_burst, now);
+  struct Flight {
+    TimePoint sent;
+    TimePoint answer_at;
+    bool throttled;
+  };
+  std::deque<Flight> in_flight;
+  TimePoint measure_from = kT0 + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(warmup_s));
+  TimePoint end = measure_from + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(measure_s));
+  std::int64_t admitted = 0, throttled = 0;
+  for (; now < end; now += 1ms) {
+    while (!in_flight.empty() && in_flight.front().answer_at <= now) {
+      controller.on_response(in_flight.front().sent, now, in_flight.front().throttled);
+      in_flight.pop_front();
+    }
+    while (static_cast<int>(in_flight.size()) < concurrency &&
+           controller.acquire(now) == Clock::duration::zero()) {
+      // The server sees the request half a round trip later; approximated
+      // as now (the bucket is what matters, not the exact arrival).
+      bool ok = server.try_take(now);
+      in_flight.push_back({now, now + latency, !ok});
+      if (now >= measure_from) (ok ? admitted : throttled)++;
+    }
+  }
+  SimResult r;
+  r.used = static_cast<double>(admitted) / (server_rps * measure_s);
+  r.throttled = static_cast<double>(throttled) / static_cast<double>(admitted + throttled);
+  return r;
+}
+
+TEST(RateController, ToldNothingConvergesOnTheServersLimit) {
+  SimResult r = simulate({}, 50, 10, 16, 20ms, 20, 120);
+  std::printf("used %.3f throttled %.4f\n", r.used, r.throttled);
+  EXPECT_GE(r.used, 0.90) << "used " << r.used;
+  EXPECT_LE(r.throttled, 0.05) << "throttled " << r.throttled;
+}
+
+TEST(RateController, ToldTheLimitUsesItAndIsAlmostNeverThrottled) {
+  RateControllerOptions options;
+  options.ceiling_rps = 50;
+  SimResult r = simulate(options, 50, 50, 16, 20ms, 5, 120);
+  std::printf("used %.3f throttled %.4f\n", r.used, r.throttled);
+  EXPECT_GE(r.used, 0.97) << "used " << r.used;
+  EXPECT_LE(r.throttled, 0.01) << "throttled " << r.throttled;
+}
+
+TEST(RateController, ToldNothingConvergesOnAFastServerToo) {
+  SimResult r = simulate({}, 400, 40, 64, 20ms, 20, 120);
+  std::printf("used %.3f throttled %.4f\n", r.used, r.throttled);
+  EXPECT_GE(r.used, 0.85) << "used " << r.used;
+  EXPECT_LE(r.throttled, 0.05) << "throttled " << r.throttled;
+}
+
+}  // namespace
+}  // namespace lf
