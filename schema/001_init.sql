@@ -46,6 +46,8 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_due ON jobs (next_attempt_at, id) WHERE state = 'pending';
 -- Recovering expired leases.
 CREATE INDEX jobs_leased ON jobs (lease_expires_at) WHERE state = 'leased';
+-- Renewing and releasing one runner's leases.
+CREATE INDEX jobs_lease_owner ON jobs (lease_owner) WHERE state = 'leased';
 -- "Is this source already queued?" at enqueue time.
 CREATE INDEX jobs_source ON jobs (source, source_kind);
 -- Reports filter by state and status.

@@ -1,6 +1,10 @@
 // A connection to the linkface-batch SQLite database: opened with WAL,
 // a busy timeout and foreign keys on, migrated to the schema this binary
 // embeds (schema/NNN_*.sql, recorded in PRAGMA user_version).
+//
+// One connection per thread: a Database is not safe to use from two
+// threads at once. Several connections (threads or processes) may share a
+// file; writers queue on SQLite's lock for up to kBusyTimeoutMillis.
 #pragma once
 
 #include <cstdint>
@@ -38,10 +42,18 @@ class Database {
   // The raw handle, for the store's own modules. Owned by this Database.
   sqlite3* handle() const { return db_; }
 
+  // PRAGMA application_id of every linkface-batch database ("LfBt"), set by
+  // the first migration; a database with another id is not ours.
+  static constexpr std::int32_t kApplicationId = 0x4C664274;
+  static constexpr int kBusyTimeoutMillis = 5000;
+
  private:
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  Status configure_and_migrate();
+
   sqlite3* db_;
   std::string path_;
+  int schema_version_ = 0;
 };
 
 }  // namespace lf

@@ -9,6 +9,9 @@
 //    by a runner whose lease expired and was recovered.
 //
 // Not thread-safe: one JobQueue per thread, each with its own Database.
+// Every call is its own transaction, or a savepoint inside the caller's when
+// the connection is already in one (Database::exec("BEGIN IMMEDIATE") ...
+// "COMMIT" groups a settle with RunLog::add_counts).
 #pragma once
 
 #include <cstdint>
@@ -58,8 +61,9 @@ struct Settlement {
 };
 
 struct QueueCounts {
-  std::map<std::string, std::int64_t> by_state;   // "pending" -> n, ...
+  std::map<std::string, std::int64_t> by_state;   // "pending" -> n, ...; all four states, 0 included
   std::map<std::string, std::int64_t> by_status;  // last api_status of done/failed jobs -> n
+                                                  // ("" for a final job without one)
   std::int64_t total = 0;
   std::int64_t due_now = 0;                       // pending with next_attempt_at <= now
 };
@@ -70,13 +74,16 @@ class JobQueue {
   explicit JobQueue(Database& db);
   ~JobQueue();
 
-  // Adds `jobs` in batched transactions. A source that already has a job is
-  // skipped and counted, unless `again` is true (then a new job is added and
-  // the old one keeps its history).
+  // Adds `jobs` in batched transactions. A source that already has a job of
+  // the same kind is skipped and counted by the state of its newest job,
+  // unless `again` is true (then a new job is added and the old one keeps its
+  // history). New jobs are due at `now`. On an error, the batches before it
+  // stay committed (enqueueing the same list again skips them).
   Result<EnqueueCounts> enqueue(std::span<const NewJob> jobs, bool again, UnixMillis now);
 
-  // Leases up to `max_jobs` pending jobs due at `now`, oldest due first, to
-  // `owner` until `now + lease_millis`. Atomic against other connections.
+  // Leases up to `max_jobs` pending jobs due at `now`, oldest due first
+  // (next_attempt_at, then id), to `owner` until `now + lease_millis`. Atomic
+  // against other connections.
   Result<std::vector<Job>> lease(int max_jobs, const std::string& owner, UnixMillis now,
                                  std::int64_t lease_millis);
 
@@ -84,13 +91,22 @@ class JobQueue {
   Status renew_leases(const std::string& owner, UnixMillis until);
 
   // Applies `settlements` of jobs leased by `owner`, with their attempts
-  // (tagged with `run_id`), in one transaction. Settlements of jobs no longer
-  // leased by `owner` are ignored (their count is returned).
+  // (tagged with `run_id`; 0: no run), in one transaction. Settlements of
+  // jobs no longer leased by `owner` leave the job alone (their count is
+  // returned); their attempts are still recorded, since the request was sent.
+  //  - kDone / kFailed: the result columns (verify_score, image_id,
+  //    request_id, api_status, reason, http_status) and finished_at are set;
+  //    attempts + 1 when there is an outcome.
+  //  - kRetryLater: attempts + 1; api_status, reason, http_status say why.
+  //  - kThrottled: only next_attempt_at changes.
+  //  - kRelease: only the state and the lease change.
+  // An attempt's disposition is to_string(outcome.disposition()); its
+  // latency_ms is finished_at - started_at.
   Result<std::int64_t> settle(std::span<const Settlement> settlements, const std::string& owner,
                               RunId run_id, UnixMillis now);
 
-  // Puts every job whose lease expired before `now` back to pending;
-  // returns how many.
+  // Puts every job whose lease expired at or before `now` back to pending
+  // (attempts unchanged); returns how many.
   Result<std::int64_t> recover_expired_leases(UnixMillis now);
 
   // Releases every lease held by `owner` (pending again, untouched).

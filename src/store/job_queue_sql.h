@@ -1,0 +1,75 @@
+// The SQL of the job queue, in one place so its tests can check the query
+// plans (every hot statement walks an index, never the whole table).
+#pragma once
+
+namespace lf::job_queue_sql {
+
+inline constexpr const char* kFindSourceSql =
+    "SELECT state FROM jobs WHERE source = ?1 AND source_kind = ?2 ORDER BY id DESC LIMIT 1";
+
+inline constexpr const char* kInsertJobSql =
+    "INSERT INTO jobs (source_kind, source, auto_rotate, tag, state, next_attempt_at,"
+    " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5)";
+
+// The subquery walks the partial index jobs_due (INDEXED BY: without
+// ANALYZE statistics the planner would rather scan jobs_state_status and
+// sort); RETURNING hands back the rows this statement moved, so no other
+// connection can have them.
+inline constexpr const char* kLeaseSql =
+    "UPDATE jobs SET state = 'leased', lease_owner = ?1, lease_expires_at = ?2, updated_at = ?3"
+    " WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_due"
+    "              WHERE state = 'pending' AND next_attempt_at <= ?3"
+    "              ORDER BY next_attempt_at, id LIMIT ?4)"
+    " RETURNING id, source_kind, source, auto_rotate, attempts, next_attempt_at";
+
+inline constexpr const char* kRenewSql =
+    "UPDATE jobs INDEXED BY jobs_lease_owner SET lease_expires_at = ?2"
+    " WHERE state = 'leased' AND lease_owner = ?1";
+
+// Every settlement applies only to a job still leased by the settling owner.
+inline constexpr const char* kSettleFinalSql =
+    "UPDATE jobs SET state = ?3, lease_owner = NULL, lease_expires_at = NULL,"
+    " attempts = attempts + ?4, verify_score = ?5, image_id = ?6, request_id = ?7,"
+    " api_status = ?8, reason = ?9, http_status = ?10, updated_at = ?11, finished_at = ?11"
+    " WHERE id = ?1 AND state = 'leased' AND lease_owner = ?2";
+
+inline constexpr const char* kSettleRetrySql =
+    "UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
+    " attempts = attempts + 1, next_attempt_at = ?3, api_status = coalesce(?4, api_status),"
+    " reason = ?5, http_status = ?6, updated_at = ?7"
+    " WHERE id = ?1 AND state = 'leased' AND lease_owner = ?2";
+
+inline constexpr const char* kSettleThrottledSql =
+    "UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
+    " next_attempt_at = ?3, updated_at = ?4"
+    " WHERE id = ?1 AND state = 'leased' AND lease_owner = ?2";
+
+inline constexpr const char* kSettleReleaseSql =
+    "UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL,"
+    " updated_at = ?3"
+    " WHERE id = ?1 AND state = 'leased' AND lease_owner = ?2";
+
+// The request was sent whoever holds the lease now, so its attempt is kept
+// (unless the job no longer exists).
+inline constexpr const char* kInsertAttemptSql =
+    "INSERT INTO attempts (job_id, run_id, started_at, finished_at, http_status, api_status,"
+    " reason, request_id, verify_score, image_id, latency_ms, disposition)"
+    " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12"
+    " WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ?1)";
+
+inline constexpr const char* kRecoverSql =
+    "UPDATE jobs INDEXED BY jobs_leased SET state = 'pending', lease_owner = NULL,"
+    " lease_expires_at = NULL, updated_at = ?1 WHERE state = 'leased' AND lease_expires_at <= ?1";
+
+inline constexpr const char* kReleaseAllSql =
+    "UPDATE jobs INDEXED BY jobs_lease_owner SET state = 'pending', lease_owner = NULL,"
+    " lease_expires_at = NULL, updated_at = ?2 WHERE state = 'leased' AND lease_owner = ?1";
+
+inline constexpr const char* kCountByStateSql = "SELECT state, count(*) FROM jobs GROUP BY state";
+inline constexpr const char* kCountByStatusSql =
+    "SELECT coalesce(api_status, ''), count(*) FROM jobs WHERE state IN ('done', 'failed')"
+    " GROUP BY api_status";
+inline constexpr const char* kCountDueSql =
+    "SELECT count(*) FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND next_attempt_at <= ?1";
+
+}  // namespace lf::job_queue_sql

@@ -1,0 +1,515 @@
+// The job queue on real SQLite files: enqueue and dedup, leasing order and
+// atomicity, settlements, expired leases, counts.
+#include "store/job_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <latch>
+#include <set>
+#include <thread>
+
+#include "store/job_queue_sql.h"
+#include "store/run_log.h"
+#include "store/statement.h"
+#include "store/temp_dir_for_test.h"
+
+namespace lf {
+namespace {
+
+constexpr std::int64_t kLeaseMillis = 30'000;
+
+NewJob url(const std::string& source) {
+  return NewJob{SourceKind::kUrl, source, false, ""};
+}
+
+std::vector<NewJob> urls(int n, const std::string& prefix = "https://img.example/") {
+  std::vector<NewJob> jobs;
+  for (int i = 0; i < n; ++i) jobs.push_back(url(prefix + std::to_string(i) + ".jpg"));
+  return jobs;
+}
+
+Outcome ok_outcome(JobId id, double score, UnixMillis start = 1000, UnixMillis end = 1250) {
+  Outcome outcome;
+  outcome.job_id = id;
+  outcome.started_at = start;
+  outcome.finished_at = end;
+  ApiAnswer answer;
+  answer.http_status = 200;
+  answer.status = ApiStatus::kOk;
+  answer.request_id = "req-" + std::to_string(id);
+  answer.verify_score = score;
+  answer.image_id = "img-" + std::to_string(id);
+  outcome.answer = answer;
+  return outcome;
+}
+
+Outcome api_outcome(JobId id, ApiStatus status, const std::string& reason = "") {
+  Outcome outcome;
+  outcome.job_id = id;
+  outcome.started_at = 1000;
+  outcome.finished_at = 1100;
+  ApiAnswer answer;
+  answer.http_status = http_status_of(status);
+  answer.status = status;
+  answer.request_id = "req-x";
+  answer.reason = reason;
+  outcome.answer = answer;
+  return outcome;
+}
+
+Outcome transport_outcome(JobId id, TransportFailure failure, const std::string& detail) {
+  Outcome outcome;
+  outcome.job_id = id;
+  outcome.started_at = 1000;
+  outcome.finished_at = 6000;
+  outcome.failure = failure;
+  outcome.failure_detail = detail;
+  return outcome;
+}
+
+Settlement settlement(JobId id, SettleKind kind, std::optional<Outcome> outcome,
+                      UnixMillis next_attempt_at = 0) {
+  return Settlement{id, kind, next_attempt_at, std::move(outcome)};
+}
+
+class JobQueueTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = Database::open(dir_.file("queue.db"));
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    db_ = std::move(db).value();
+    queue_ = std::make_unique<JobQueue>(*db_);
+  }
+
+  EnqueueCounts enqueue(const std::vector<NewJob>& jobs, bool again = false, UnixMillis now = 1000) {
+    auto counts = queue_->enqueue(jobs, again, now);
+    EXPECT_TRUE(counts.ok()) << counts.error().message;
+    return counts.ok() ? *counts : EnqueueCounts{};
+  }
+
+  std::vector<Job> lease(int n, const std::string& owner, UnixMillis now,
+                         std::int64_t lease_millis = kLeaseMillis) {
+    auto jobs = queue_->lease(n, owner, now, lease_millis);
+    EXPECT_TRUE(jobs.ok()) << jobs.error().message;
+    return jobs.ok() ? *jobs : std::vector<Job>{};
+  }
+
+  std::int64_t settle(std::vector<Settlement> settlements, const std::string& owner,
+                      UnixMillis now = 2000, RunId run = 0) {
+    auto ignored = queue_->settle(settlements, owner, run, now);
+    EXPECT_TRUE(ignored.ok()) << ignored.error().message;
+    return ignored.ok() ? *ignored : -1;
+  }
+
+  // One column of one row, as text ("NULL" for NULL).
+  std::string cell(const std::string& sql) {
+    auto statement = Statement::prepare(db_->handle(), sql);
+    EXPECT_TRUE(statement.ok()) << statement.error().message;
+    auto row = statement->step();
+    EXPECT_TRUE(row.ok() && *row) << sql;
+    if (!row.ok() || !*row) return "<no row>";
+    return statement->column_is_null(0) ? "NULL" : statement->column_text(0);
+  }
+  std::string job_cell(JobId id, const std::string& column) {
+    return cell("SELECT " + column + " FROM jobs WHERE id = " + std::to_string(id));
+  }
+
+  TempDirForTest dir_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<JobQueue> queue_;
+};
+
+TEST_F(JobQueueTest, EnqueueAddsPendingJobsWithTheirFields) {
+  std::vector<NewJob> jobs = {
+      {SourceKind::kPath, "/photos/a.jpg", true, "batch-7"},
+      {SourceKind::kUrl, "https://img.example/b.jpg", false, ""},
+      {SourceKind::kFileId, "6f2c0a", false, ""},
+  };
+  EnqueueCounts counts = enqueue(jobs, false, 1234);
+  EXPECT_EQ(counts.added, 3);
+  EXPECT_EQ(counts.already_queued + counts.already_done + counts.already_failed, 0);
+  EXPECT_EQ(cell("SELECT count(*) FROM jobs WHERE state = 'pending'"), "3");
+  EXPECT_EQ(cell("SELECT source_kind || ' ' || auto_rotate || ' ' || tag || ' ' || "
+                 "next_attempt_at || ' ' || created_at FROM jobs WHERE source = '/photos/a.jpg'"),
+            "path 1 batch-7 1234 1234");
+  EXPECT_EQ(cell("SELECT tag FROM jobs WHERE source_kind = 'file_id'"), "NULL");
+}
+
+TEST_F(JobQueueTest, EnqueueSkipsSourcesAlreadyQueuedDoneOrFailedAndCountsEach) {
+  enqueue({url("a"), url("b"), url("c")});
+  std::vector<Job> leased = lease(3, "r1", 1000);
+  ASSERT_EQ(leased.size(), 3u);
+  settle({settlement(leased[0].id, SettleKind::kDone, ok_outcome(leased[0].id, 0.9)),
+          settlement(leased[1].id, SettleKind::kFailed,
+                     api_outcome(leased[1].id, ApiStatus::kCorruptImage))},
+         "r1");
+  // c is still leased: "queued" covers pending and leased.
+  EnqueueCounts counts = enqueue({url("a"), url("b"), url("c"), url("d")});
+  EXPECT_EQ(counts.added, 1);
+  EXPECT_EQ(counts.already_done, 1);
+  EXPECT_EQ(counts.already_failed, 1);
+  EXPECT_EQ(counts.already_queued, 1);
+  EXPECT_EQ(cell("SELECT count(*) FROM jobs"), "4");
+}
+
+TEST_F(JobQueueTest, EnqueueCountsADuplicateWithinOneListOnce) {
+  EnqueueCounts counts = enqueue({url("a"), url("a"), url("b")});
+  EXPECT_EQ(counts.added, 2);
+  EXPECT_EQ(counts.already_queued, 1);
+}
+
+TEST_F(JobQueueTest, TheSameTextAsAnotherKindOfSourceIsNotADuplicate) {
+  enqueue({NewJob{SourceKind::kFileId, "abc", false, ""}});
+  EnqueueCounts counts = enqueue({NewJob{SourceKind::kPath, "abc", false, ""}});
+  EXPECT_EQ(counts.added, 1);
+}
+
+TEST_F(JobQueueTest, EnqueueAgainAddsANewJobAndTheOldOneKeepsItsResult) {
+  enqueue({url("a")});
+  std::vector<Job> leased = lease(1, "r1", 1000);
+  ASSERT_EQ(leased.size(), 1u);
+  settle({settlement(leased[0].id, SettleKind::kDone, ok_outcome(leased[0].id, 0.8))}, "r1");
+
+  EnqueueCounts counts = enqueue({url("a")}, /*again=*/true, 3000);
+  EXPECT_EQ(counts.added, 1);
+  EXPECT_EQ(cell("SELECT group_concat(state, ',') FROM (SELECT state FROM jobs ORDER BY id)"),
+            "done,pending");
+  EXPECT_EQ(job_cell(leased[0].id, "verify_score"), "0.8");
+  // Dedup then looks at the newest job of the source.
+  EnqueueCounts later = enqueue({url("a")});
+  EXPECT_EQ(later.already_queued, 1);
+  EXPECT_EQ(later.already_done, 0);
+}
+
+TEST_F(JobQueueTest, EnqueueRefusesAnEmptySourceAndAddsNothing) {
+  auto counts = queue_->enqueue(std::vector<NewJob>{url("a"), url("")}, false, 1000);
+  ASSERT_FALSE(counts.ok());
+  EXPECT_NE(counts.error().message.find("source number 2 is empty"), std::string::npos);
+  EXPECT_EQ(cell("SELECT count(*) FROM jobs"), "0");
+}
+
+TEST_F(JobQueueTest, EnqueueSpanningSeveralBatchesAddsEveryRowOnce) {
+  std::vector<NewJob> jobs = urls(120'001);
+  EnqueueCounts counts = enqueue(jobs);
+  EXPECT_EQ(counts.added, 120'001);
+  EnqueueCounts again = enqueue(jobs);
+  EXPECT_EQ(again.added, 0);
+  EXPECT_EQ(again.already_queued, 120'001);
+  EXPECT_EQ(cell("SELECT count(*) FROM jobs"), "120001");
+}
+
+TEST_F(JobQueueTest, LeaseHandsOutOldestDueFirstThenById) {
+  enqueue({url("late")}, false, 5000);
+  enqueue({url("early-1"), url("early-2")}, false, 1000);
+  std::vector<Job> jobs = lease(10, "r1", 6000);
+  ASSERT_EQ(jobs.size(), 3u);
+  EXPECT_EQ(jobs[0].source, "early-1");
+  EXPECT_EQ(jobs[1].source, "early-2");
+  EXPECT_EQ(jobs[2].source, "late");
+  EXPECT_EQ(jobs[0].kind, SourceKind::kUrl);
+}
+
+TEST_F(JobQueueTest, LeaseTakesOnlyJobsDueAndAtMostTheNumberAsked) {
+  enqueue(urls(5), false, 1000);
+  enqueue({url("future")}, false, 9000);
+  EXPECT_TRUE(lease(10, "r1", 999).empty());
+  std::vector<Job> first = lease(3, "r1", 1000);
+  EXPECT_EQ(first.size(), 3u);
+  std::vector<Job> rest = lease(10, "r1", 1000);
+  EXPECT_EQ(rest.size(), 2u);
+  EXPECT_TRUE(lease(10, "r1", 8999).empty());
+  std::vector<Job> future = lease(10, "r1", 9000);
+  ASSERT_EQ(future.size(), 1u);
+  EXPECT_EQ(future[0].source, "future");
+  EXPECT_TRUE(lease(0, "r1", 10'000).empty());
+}
+
+TEST_F(JobQueueTest, LeaseRecordsOwnerAndExpiry) {
+  enqueue({url("a")});
+  std::vector<Job> jobs = lease(1, "runner-42", 1000, 500);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(job_cell(jobs[0].id, "state || ' ' || lease_owner || ' ' || lease_expires_at"),
+            "leased runner-42 1500");
+}
+
+TEST_F(JobQueueTest, HotStatementsWalkTheirIndexes) {
+  enqueue(urls(100));
+  auto plan = [&](const char* sql) {
+    std::string text;
+    auto statement = Statement::prepare(db_->handle(), std::string("EXPLAIN QUERY PLAN ") + sql);
+    EXPECT_TRUE(statement.ok()) << statement.error().message;
+    while (true) {
+      auto row = statement->step();
+      EXPECT_TRUE(row.ok());
+      if (!row.ok() || !*row) break;
+      text += statement->column_text(3) + "\n";
+    }
+    return text;
+  };
+  const std::string lease_plan = plan(job_queue_sql::kLeaseSql);
+  EXPECT_NE(lease_plan.find("USING INDEX jobs_due"), std::string::npos) << lease_plan;
+  EXPECT_EQ(lease_plan.find("TEMP B-TREE"), std::string::npos) << lease_plan;
+  EXPECT_NE(plan(job_queue_sql::kCountDueSql).find("jobs_due"), std::string::npos);
+  EXPECT_NE(plan(job_queue_sql::kFindSourceSql).find("jobs_source"), std::string::npos);
+  EXPECT_NE(plan(job_queue_sql::kRecoverSql).find("jobs_leased"), std::string::npos);
+  EXPECT_NE(plan(job_queue_sql::kRenewSql).find("jobs_lease_owner"), std::string::npos);
+  EXPECT_NE(plan(job_queue_sql::kReleaseAllSql).find("jobs_lease_owner"), std::string::npos);
+}
+
+TEST_F(JobQueueTest, TwoConnectionsRacingToLeaseNeverShareAJob) {
+  constexpr int kJobs = 2000;
+  enqueue(urls(kJobs));
+  const std::string path = db_->path();
+  std::vector<JobId> leased[2];
+  std::int64_t ignored[2] = {0, 0};
+  std::string errors[2];
+  std::latch start(2);
+  // Each worker leases small batches and settles them, as a runner does, on
+  // its own connection; both start together once their connections are open.
+  auto worker = [&](int w) {
+    auto db = Database::open(path, false);
+    start.arrive_and_wait();
+    if (!db.ok()) {
+      errors[w] = db.error().message;
+      return;
+    }
+    JobQueue queue(**db);
+    const std::string owner = "runner-" + std::to_string(w);
+    for (;;) {
+      auto jobs = queue.lease(5, owner, 1000, kLeaseMillis);
+      if (!jobs.ok()) {
+        errors[w] = jobs.error().message;
+        return;
+      }
+      if (jobs->empty()) return;
+      std::vector<Settlement> done;
+      for (const Job& job : *jobs) {
+        leased[w].push_back(job.id);
+        done.push_back(settlement(job.id, SettleKind::kDone, ok_outcome(job.id, 0.5)));
+      }
+      auto settled = queue.settle(done, owner, 0, 1500);
+      if (!settled.ok()) {
+        errors[w] = settled.error().message;
+        return;
+      }
+      ignored[w] += *settled;
+    }
+  };
+  std::thread a(worker, 0), b(worker, 1);
+  a.join();
+  b.join();
+  ASSERT_EQ(errors[0], "");
+  ASSERT_EQ(errors[1], "");
+  std::set<JobId> all(leased[0].begin(), leased[0].end());
+  all.insert(leased[1].begin(), leased[1].end());
+  EXPECT_EQ(all.size(), leased[0].size() + leased[1].size()) << "a job was leased twice";
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(kJobs));
+  EXPECT_EQ(ignored[0] + ignored[1], 0);
+  EXPECT_EQ(cell("SELECT count(*) FROM jobs WHERE state = 'done'"), std::to_string(kJobs));
+  EXPECT_EQ(cell("SELECT count(*) FROM attempts"), std::to_string(kJobs));
+}
+
+TEST_F(JobQueueTest, AnExpiredLeaseIsRecoveredAndCanBeLeasedAgain) {
+  enqueue({url("a")});
+  std::vector<Job> jobs = lease(1, "crashed", 1000, 500);
+  ASSERT_EQ(jobs.size(), 1u);
+  auto early = queue_->recover_expired_leases(1499);
+  ASSERT_TRUE(early.ok());
+  EXPECT_EQ(*early, 0);
+  EXPECT_TRUE(lease(1, "other", 1499).empty());
+  auto recovered = queue_->recover_expired_leases(1500);
+  ASSERT_TRUE(recovered.ok());
+  EXPECT_EQ(*recovered, 1);
+  EXPECT_EQ(job_cell(jobs[0].id, "state || ' ' || coalesce(lease_owner, '-') || ' ' || attempts"),
+            "pending - 0");
+  std::vector<Job> again = lease(1, "other", 1600);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, jobs[0].id);
+}
+
+TEST_F(JobQueueTest, RenewingKeepsALeaseFromExpiring) {
+  enqueue({url("a"), url("b")});
+  lease(1, "r1", 1000, 500);
+  lease(1, "r2", 1000, 500);
+  ASSERT_TRUE(queue_->renew_leases("r1", 10'000).ok());
+  auto recovered = queue_->recover_expired_leases(2000);
+  ASSERT_TRUE(recovered.ok());
+  EXPECT_EQ(*recovered, 1) << "only r2's lease had expired";
+  EXPECT_EQ(cell("SELECT lease_owner FROM jobs WHERE state = 'leased'"), "r1");
+}
+
+TEST_F(JobQueueTest, ASettleByAStaleOwnerIsIgnoredAndNeverOverwritesTheResult) {
+  enqueue({url("a")});
+  const JobId id = lease(1, "stale", 1000, 500).at(0).id;
+  ASSERT_EQ(*queue_->recover_expired_leases(2000), 1);
+  ASSERT_EQ(lease(1, "fresh", 2000).at(0).id, id);
+  EXPECT_EQ(settle({settlement(id, SettleKind::kDone, ok_outcome(id, 0.93))}, "fresh", 2500), 0);
+
+  // The stale runner comes back with its own answers, final and not.
+  EXPECT_EQ(settle({settlement(id, SettleKind::kFailed,
+                               api_outcome(id, ApiStatus::kFaceDetectionFailed))},
+                   "stale", 2600),
+            1);
+  EXPECT_EQ(settle({settlement(id, SettleKind::kRetryLater,
+                               transport_outcome(id, TransportFailure::kTimeout, "read timed out"),
+                               9000)},
+                   "stale", 2700),
+            1);
+  EXPECT_EQ(job_cell(id, "state || ' ' || verify_score || ' ' || api_status || ' ' || attempts || "
+                         "' ' || finished_at"),
+            "done 0.93 OK 1 2500");
+  // Both requests were really sent: their attempts are kept.
+  EXPECT_EQ(cell("SELECT count(*) FROM attempts WHERE job_id = " + std::to_string(id)), "3");
+}
+
+TEST_F(JobQueueTest, ALateSecondSettleOfTheSameOwnerIsIgnored) {
+  enqueue({url("a")});
+  const JobId id = lease(1, "r1", 1000).at(0).id;
+  EXPECT_EQ(settle({settlement(id, SettleKind::kDone, ok_outcome(id, 0.7))}, "r1"), 0);
+  EXPECT_EQ(settle({settlement(id, SettleKind::kRelease, std::nullopt)}, "r1"), 1);
+  EXPECT_EQ(job_cell(id, "state"), "done");
+}
+
+TEST_F(JobQueueTest, DoneStoresTheResultAndOneAttemptRow) {
+  enqueue({url("a")});
+  RunLog runs(*db_);
+  auto run = runs.start_run("{}", "host", 1, 900);
+  ASSERT_TRUE(run.ok());
+  const JobId id = lease(1, "r1", 1000).at(0).id;
+  settle({settlement(id, SettleKind::kDone, ok_outcome(id, 0.91, 1000, 1250))}, "r1", 1300, *run);
+  EXPECT_EQ(job_cell(id, "state || '|' || attempts || '|' || verify_score || '|' || image_id || "
+                         "'|' || request_id || '|' || api_status || '|' || http_status || '|' || "
+                         "finished_at || '|' || coalesce(lease_owner, '-') || '|' || "
+                         "coalesce(reason, '-')"),
+            "done|1|0.91|img-" + std::to_string(id) + "|req-" + std::to_string(id) +
+                "|OK|200|1300|-|-");
+  EXPECT_EQ(cell("SELECT run_id || '|' || started_at || '|' || finished_at || '|' || http_status "
+                 "|| '|' || api_status || '|' || request_id || '|' || verify_score || '|' || "
+                 "image_id || '|' || latency_ms || '|' || disposition FROM attempts"),
+            std::to_string(*run) + "|1000|1250|200|OK|req-" + std::to_string(id) + "|0.91|img-" +
+                std::to_string(id) + "|250.0|done");
+}
+
+TEST_F(JobQueueTest, FailedStoresTheApiStatusAndReason) {
+  enqueue({url("a")});
+  const JobId id = lease(1, "r1", 1000).at(0).id;
+  settle({settlement(id, SettleKind::kFailed,
+                     api_outcome(id, ApiStatus::kDownloadError, "host not found"))},
+         "r1");
+  EXPECT_EQ(job_cell(id, "state || '|' || api_status || '|' || reason || '|' || http_status || "
+                         "'|' || coalesce(verify_score, '-')"),
+            "failed|DOWNLOAD_ERROR|host not found|400|-");
+  EXPECT_EQ(cell("SELECT disposition FROM attempts"), "permanent_failure");
+}
+
+TEST_F(JobQueueTest, RetryLaterCountsAnAttemptAndThrottledDoesNot) {
+  enqueue({url("a")});
+  JobId id = lease(1, "r1", 1000).at(0).id;
+  settle({settlement(id, SettleKind::kRetryLater,
+                     transport_outcome(id, TransportFailure::kConnectionLost, "reset by peer"),
+                     5000)},
+         "r1", 1100);
+  EXPECT_EQ(job_cell(id, "state || '|' || attempts || '|' || next_attempt_at || '|' || "
+                         "api_status || '|' || reason || '|' || coalesce(http_status, '-')"),
+            "pending|1|5000|CONNECTION_LOST|reset by peer|-");
+  EXPECT_TRUE(lease(1, "r1", 4999).empty());
+  std::vector<Job> again = lease(1, "r1", 5000);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].attempts, 1);
+
+  settle({settlement(id, SettleKind::kThrottled,
+                     api_outcome(id, ApiStatus::kRateLimitExceeded), 5200)},
+         "r1", 5100);
+  EXPECT_EQ(job_cell(id, "state || '|' || attempts || '|' || next_attempt_at"), "pending|1|5200");
+
+  again = lease(1, "r1", 5200);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].attempts, 1);
+  settle({settlement(id, SettleKind::kRetryLater, api_outcome(id, ApiStatus::kInternalError), 9000)},
+         "r1", 5300);
+  EXPECT_EQ(job_cell(id, "attempts"), "2");
+  EXPECT_EQ(cell("SELECT group_concat(disposition, ',') FROM (SELECT disposition FROM attempts "
+                 "ORDER BY id)"),
+            "retry_later,throttled,retry_later");
+}
+
+TEST_F(JobQueueTest, ReleaseLeavesTheJobAsItWasApartFromTheLease) {
+  enqueue({url("a")}, false, 1000);
+  const JobId id = lease(1, "r1", 1000).at(0).id;
+  settle({settlement(id, SettleKind::kRelease, api_outcome(id, ApiStatus::kOutOfQuota))}, "r1",
+         1500);
+  EXPECT_EQ(job_cell(id, "state || '|' || attempts || '|' || next_attempt_at || '|' || "
+                         "coalesce(api_status, '-') || '|' || coalesce(lease_owner, '-') || '|' || "
+                         "coalesce(lease_expires_at, '-')"),
+            "pending|0|1000|-|-|-");
+  EXPECT_EQ(cell("SELECT disposition FROM attempts"), "stop_for_quota");
+  EXPECT_EQ(lease(1, "r2", 1500).size(), 1u);
+}
+
+TEST_F(JobQueueTest, ReleaseAllReleasesOnlyThatOwnersLeases) {
+  enqueue(urls(5));
+  lease(3, "r1", 1000);
+  lease(2, "r2", 1000);
+  auto released = queue_->release_all("r1", 1200);
+  ASSERT_TRUE(released.ok());
+  EXPECT_EQ(*released, 3);
+  EXPECT_EQ(cell("SELECT count(*) FROM jobs WHERE state = 'pending'"), "3");
+  EXPECT_EQ(cell("SELECT count(*) FROM jobs WHERE state = 'leased' AND lease_owner = 'r2'"), "2");
+}
+
+TEST_F(JobQueueTest, CountsByStateByStatusTotalAndDue) {
+  enqueue(urls(6), false, 1000);
+  enqueue({url("later")}, false, 50'000);
+  std::vector<Job> jobs = lease(4, "r1", 1000);
+  ASSERT_EQ(jobs.size(), 4u);
+  settle({settlement(jobs[0].id, SettleKind::kDone, ok_outcome(jobs[0].id, 0.9)),
+          settlement(jobs[1].id, SettleKind::kDone, ok_outcome(jobs[1].id, 0.2)),
+          settlement(jobs[2].id, SettleKind::kFailed,
+                     api_outcome(jobs[2].id, ApiStatus::kCorruptImage))},
+         "r1");
+  auto counts = queue_->counts(2000);
+  ASSERT_TRUE(counts.ok()) << counts.error().message;
+  EXPECT_EQ(counts->total, 7);
+  EXPECT_EQ(counts->by_state.at("pending"), 3);
+  EXPECT_EQ(counts->by_state.at("leased"), 1);
+  EXPECT_EQ(counts->by_state.at("done"), 2);
+  EXPECT_EQ(counts->by_state.at("failed"), 1);
+  EXPECT_EQ(counts->by_status.at("OK"), 2);
+  EXPECT_EQ(counts->by_status.at("CORRUPT_IMAGE"), 1);
+  EXPECT_EQ(counts->by_status.size(), 2u);
+  EXPECT_EQ(counts->due_now, 2);
+  EXPECT_EQ(queue_->counts(50'000)->due_now, 3);
+}
+
+TEST_F(JobQueueTest, CountsOfAnEmptyQueueListEveryStateAtZero) {
+  auto counts = queue_->counts(0);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->total, 0);
+  EXPECT_EQ(counts->by_state.size(), 4u);
+  EXPECT_EQ(counts->by_state.at("done"), 0);
+}
+
+TEST_F(JobQueueTest, SettleAndRunCountsJoinTheCallersTransaction) {
+  enqueue({url("a")});
+  RunLog runs(*db_);
+  const RunId run = runs.start_run("{}", "h", 1, 900).value();
+  const JobId id = lease(1, "r1", 1000).at(0).id;
+  ASSERT_TRUE(db_->exec("BEGIN IMMEDIATE").ok());
+  settle({settlement(id, SettleKind::kDone, ok_outcome(id, 0.9))}, "r1", 2000, run);
+  ASSERT_TRUE(runs.add_counts(run, 1, 1, 0, 0, 0).ok());
+  ASSERT_TRUE(db_->exec("ROLLBACK").ok());
+  EXPECT_EQ(job_cell(id, "state"), "leased");
+  EXPECT_EQ(cell("SELECT count(*) FROM attempts"), "0");
+  EXPECT_EQ(cell("SELECT requests FROM runs"), "0");
+
+  ASSERT_TRUE(db_->exec("BEGIN IMMEDIATE").ok());
+  settle({settlement(id, SettleKind::kDone, ok_outcome(id, 0.9))}, "r1", 2000, run);
+  ASSERT_TRUE(runs.add_counts(run, 1, 1, 0, 0, 0).ok());
+  ASSERT_TRUE(db_->exec("COMMIT").ok());
+  EXPECT_EQ(job_cell(id, "state"), "done");
+  EXPECT_EQ(cell("SELECT requests || ' ' || done FROM runs"), "1 1");
+}
+
+}  // namespace
+}  // namespace lf
