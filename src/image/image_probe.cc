@@ -1,0 +1,351 @@
+// Header parsers for JPEG, PNG, GIF, BMP and TIFF. Every read goes through
+// Bytes, which checks bounds, so hostile input can only yield kDamaged.
+#include "image/image_probe.h"
+
+#include <climits>
+#include <cstdint>
+#include <optional>
+
+#include "image/checksums.h"
+
+namespace lf {
+namespace {
+
+using Verdict = ImageProbe::Verdict;
+
+// Bounds-checked little/big-endian reads over the input.
+class Bytes {
+ public:
+  explicit Bytes(std::string_view s) : s_(s) {}
+  std::size_t size() const { return s_.size(); }
+  bool has(std::uint64_t off, std::uint64_t n) const {
+    return off <= s_.size() && n <= s_.size() - off;
+  }
+  std::uint32_t u8(std::size_t off) const { return static_cast<unsigned char>(s_[off]); }
+  std::uint32_t be16(std::size_t off) const { return u8(off) << 8 | u8(off + 1); }
+  std::uint32_t le16(std::size_t off) const { return u8(off) | u8(off + 1) << 8; }
+  std::uint32_t be32(std::size_t off) const { return be16(off) << 16 | be16(off + 2); }
+  std::uint32_t le32(std::size_t off) const { return le16(off) | le16(off + 2) << 16; }
+  std::string_view view(std::size_t off, std::size_t n) const { return s_.substr(off, n); }
+
+ private:
+  std::string_view s_;
+};
+
+ImageProbe ok(ImageFormat f, std::int64_t w, std::int64_t h) {
+  auto clamp = [](std::int64_t v) { return static_cast<int>(v > INT_MAX ? INT_MAX : v); };
+  return {Verdict::kOk, {f, clamp(w), clamp(h)}, {}};
+}
+
+ImageProbe damaged(ImageFormat f, std::string detail) {
+  return {Verdict::kDamaged, {f, 0, 0}, std::move(detail)};
+}
+
+ImageProbe damaged_with_dims(ImageFormat f, std::int64_t w, std::int64_t h, std::string detail) {
+  ImageProbe p = ok(f, w, h);
+  p.verdict = Verdict::kDamaged;
+  p.detail = std::move(detail);
+  return p;
+}
+
+// ---- JPEG ----------------------------------------------------------------
+
+bool is_sof(std::uint32_t m) {
+  return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
+}
+
+// Offset just past the marker that ends the entropy-coded data starting at
+// `pos` (RSTn and stuffed 0xFF00 belong to the data), with the marker code;
+// nullopt when the data runs to the end of the file.
+std::optional<std::pair<std::size_t, std::uint32_t>> skip_entropy_data(const Bytes& b,
+                                                                      std::size_t pos) {
+  while (pos + 1 < b.size()) {
+    if (b.u8(pos) != 0xFF) { ++pos; continue; }
+    const std::uint32_t m = b.u8(pos + 1);
+    if (m == 0x00 || (m >= 0xD0 && m <= 0xD7)) { pos += 2; continue; }
+    if (m == 0xFF) { ++pos; continue; }  // fill byte
+    return std::pair{pos + 2, m};
+  }
+  return std::nullopt;
+}
+
+ImageProbe probe_jpeg(const Bytes& b) {
+  constexpr auto F = ImageFormat::kJpeg;
+  std::size_t pos = 2;  // after SOI
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> dims;  // width, height
+  auto fail = [&](std::string why) {
+    return dims ? damaged_with_dims(F, dims->first, dims->second, std::move(why))
+                : damaged(F, std::move(why));
+  };
+  while (true) {
+    // Find the next marker; like libjpeg, skip stray bytes between segments.
+    while (pos < b.size() && b.u8(pos) != 0xFF) ++pos;
+    while (pos < b.size() && b.u8(pos) == 0xFF) ++pos;
+    if (pos >= b.size()) {
+      return fail(dims ? "JPEG ends without an EOI marker (truncated)"
+                       : "JPEG ends before its frame header (SOF)");
+    }
+    const std::uint32_t marker = b.u8(pos++);
+    if (marker == 0xD9) {  // EOI
+      if (!dims) return fail("JPEG has no frame header (SOF) before EOI");
+      return ok(F, dims->first, dims->second);
+    }
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;  // no length
+    if (marker == 0xD8) return fail("JPEG has a second SOI marker");
+    if (!b.has(pos, 2)) return fail("JPEG segment length truncated");
+    const std::uint32_t len = b.be16(pos);
+    if (len < 2) return fail("JPEG segment with invalid length " + std::to_string(len));
+    if (!b.has(pos, len)) return fail("JPEG segment truncated (file ends inside a segment)");
+    if (is_sof(marker)) {
+      if (len < 8) return fail("JPEG frame header (SOF) too short");
+      if (dims) return fail("JPEG has two frame headers (SOF)");
+      const std::uint32_t ncomp = b.u8(pos + 7);
+      if (ncomp == 0 || len != 8 + 3 * ncomp) return fail("JPEG frame header (SOF) inconsistent");
+      dims = std::pair{b.be16(pos + 5), b.be16(pos + 3)};
+    }
+    const bool sos = marker == 0xDA;
+    if (sos && !dims) return fail("JPEG scan (SOS) before the frame header (SOF)");
+    pos += len;
+    if (sos) {
+      auto end = skip_entropy_data(b, pos);
+      if (!end) return fail("JPEG ends inside scan data without an EOI marker (truncated)");
+      pos = end->first - 2;  // let the loop read this marker
+    }
+  }
+}
+
+// ---- PNG -----------------------------------------------------------------
+
+bool valid_png_depth(std::uint32_t color, std::uint32_t depth) {
+  switch (color) {
+    case 0: return depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16;
+    case 3: return depth == 1 || depth == 2 || depth == 4 || depth == 8;
+    case 2: case 4: case 6: return depth == 8 || depth == 16;
+    default: return false;
+  }
+}
+
+ImageProbe probe_png(const Bytes& b) {
+  constexpr auto F = ImageFormat::kPng;
+  std::size_t pos = 8;
+  std::uint32_t width = 0, height = 0;
+  bool seen_ihdr = false, seen_idat = false;
+  while (true) {
+    auto fail = [&](std::string why) {
+      return seen_ihdr ? damaged_with_dims(F, width, height, std::move(why))
+                       : damaged(F, std::move(why));
+    };
+    if (!b.has(pos, 8)) return fail("PNG ends without an IEND chunk (truncated)");
+    const std::uint32_t len = b.be32(pos);
+    const std::string_view type = b.view(pos + 4, 4);
+    if (len > 0x7FFFFFFFu) return fail("PNG chunk length out of range");
+    if (!b.has(pos + 8, std::uint64_t{len} + 4)) {
+      return fail("PNG chunk '" + std::string(type) + "' truncated");
+    }
+    for (char c : type) {
+      if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) return fail("PNG chunk type invalid");
+    }
+    const bool critical = type[0] >= 'A' && type[0] <= 'Z';
+    // Like libpng: a bad CRC on a critical chunk is an error, on an
+    // ancillary chunk the chunk is merely ignored.
+    if (critical && crc32(b.view(pos + 4, 4 + std::size_t{len})) != b.be32(pos + 8 + len)) {
+      return fail("PNG chunk '" + std::string(type) + "' has a bad CRC");
+    }
+    if (!seen_ihdr) {
+      if (type != "IHDR" || len != 13) return fail("PNG does not start with an IHDR chunk");
+      width = b.be32(pos + 8);
+      height = b.be32(pos + 12);
+      seen_ihdr = true;
+      if (width == 0 || height == 0 || width > 0x7FFFFFFFu || height > 0x7FFFFFFFu) {
+        return damaged(F, "PNG IHDR has invalid dimensions");
+      }
+      if (!valid_png_depth(b.u8(pos + 17), b.u8(pos + 16)) || b.u8(pos + 18) != 0 ||
+          b.u8(pos + 19) != 0 || b.u8(pos + 20) > 1) {
+        return fail("PNG IHDR has an invalid bit depth, color type or method");
+      }
+    } else if (type == "IHDR") {
+      return fail("PNG has a second IHDR chunk");
+    } else if (type == "IDAT") {
+      seen_idat = true;
+    } else if (type == "IEND") {
+      if (!seen_idat) return fail("PNG has no image data (IDAT)");
+      return ok(F, width, height);
+    }
+    pos += 12 + std::size_t{len};
+  }
+}
+
+// ---- GIF -----------------------------------------------------------------
+
+// Offset after a chain of data sub-blocks starting at `pos`; nullopt if cut.
+std::optional<std::size_t> skip_sub_blocks(const Bytes& b, std::size_t pos) {
+  while (true) {
+    if (!b.has(pos, 1)) return std::nullopt;
+    const std::uint32_t n = b.u8(pos);
+    if (n == 0) return pos + 1;
+    if (!b.has(pos + 1, n)) return std::nullopt;
+    pos += 1 + n;
+  }
+}
+
+ImageProbe probe_gif(const Bytes& b) {
+  constexpr auto F = ImageFormat::kGif;
+  if (!b.has(0, 13)) return damaged(F, "GIF header truncated");
+  const std::uint32_t width = b.le16(6), height = b.le16(8);
+  auto fail = [&](std::string why) { return damaged_with_dims(F, width, height, std::move(why)); };
+  std::size_t pos = 13;
+  const std::uint32_t packed = b.u8(10);
+  if (packed & 0x80) pos += 3u * (2u << (packed & 7));
+  bool seen_image = false;
+  while (true) {
+    if (!b.has(pos, 1)) return fail("GIF ends without a trailer (truncated)");
+    const std::uint32_t block = b.u8(pos);
+    if (block == 0x3B) {
+      if (!seen_image) return fail("GIF has no image");
+      return ok(F, width, height);
+    }
+    if (block == 0x21) {  // extension: label, then sub-blocks
+      if (!b.has(pos, 2)) return fail("GIF extension truncated");
+      auto end = skip_sub_blocks(b, pos + 2);
+      if (!end) return fail("GIF extension truncated");
+      pos = *end;
+    } else if (block == 0x2C) {  // image descriptor, table, LZW data
+      if (!b.has(pos, 11)) return fail("GIF image descriptor truncated");
+      const std::uint32_t ipacked = b.u8(pos + 9);
+      pos += 10;
+      if (ipacked & 0x80) pos += 3u * (2u << (ipacked & 7));
+      if (!b.has(pos, 1)) return fail("GIF image data truncated");
+      const std::uint32_t min_code = b.u8(pos);
+      if (min_code < 2 || min_code > 11) return fail("GIF image has an invalid LZW code size");
+      auto end = skip_sub_blocks(b, pos + 1);
+      if (!end) return fail("GIF image data truncated");
+      pos = *end;
+      seen_image = true;
+    } else {
+      return fail("GIF has an unknown block type");
+    }
+  }
+}
+
+// ---- BMP -----------------------------------------------------------------
+
+ImageProbe probe_bmp(const Bytes& b) {
+  constexpr auto F = ImageFormat::kBmp;
+  if (!b.has(0, 18)) return damaged(F, "BMP header truncated");
+  const std::uint32_t data_offset = b.le32(10);
+  const std::uint32_t dib = b.le32(14);
+  std::int64_t width = 0, height = 0;
+  std::uint32_t bpp = 0, compression = 0;
+  if (dib == 12) {  // BITMAPCOREHEADER (OS/2 1.x)
+    if (!b.has(14, 12)) return damaged(F, "BMP header truncated");
+    width = b.le16(18);
+    height = b.le16(20);
+    bpp = b.le16(24);
+  } else if (dib >= 16 && dib <= 124) {
+    if (!b.has(14, std::max<std::uint32_t>(dib, 20))) return damaged(F, "BMP header truncated");
+    width = static_cast<std::int32_t>(b.le32(18));
+    height = static_cast<std::int32_t>(b.le32(22));
+    bpp = b.le16(28);
+    if (dib >= 20) compression = b.le32(30);
+    if (height < 0) height = -height;  // top-down rows
+  } else {
+    return damaged(F, "BMP has an unknown header size " + std::to_string(dib));
+  }
+  if (width < 0 || height > INT_MAX) return damaged(F, "BMP has invalid dimensions");
+  auto fail = [&](std::string why) { return damaged_with_dims(F, width, height, std::move(why)); };
+  if (data_offset < 14 + dib || data_offset > b.size()) {
+    return fail("BMP pixel data offset lies outside the file (truncated)");
+  }
+  if (compression == 0 || compression == 3 || compression == 6) {  // uncompressed rows
+    if (bpp != 1 && bpp != 4 && bpp != 8 && bpp != 16 && bpp != 24 && bpp != 32) {
+      return fail("BMP has an invalid bit count " + std::to_string(bpp));
+    }
+    const std::uint64_t stride = (static_cast<std::uint64_t>(width) * bpp + 31) / 32 * 4;
+    const std::uint64_t need = stride * static_cast<std::uint64_t>(height);
+    if (!b.has(data_offset, need)) return fail("BMP pixel data truncated");
+  } else if (compression > 6) {
+    return fail("BMP has an unknown compression " + std::to_string(compression));
+  } else if (data_offset == b.size()) {
+    return fail("BMP has no pixel data");
+  }
+  return ok(F, width, height);
+}
+
+// ---- TIFF ----------------------------------------------------------------
+
+ImageProbe probe_tiff(const Bytes& b, bool le) {
+  constexpr auto F = ImageFormat::kTiff;
+  auto u16 = [&](std::size_t off) { return le ? b.le16(off) : b.be16(off); };
+  auto u32 = [&](std::size_t off) { return le ? b.le32(off) : b.be32(off); };
+  if (!b.has(0, 8)) return damaged(F, "TIFF header truncated");
+  const std::uint32_t ifd = u32(4);
+  if (ifd < 8 || !b.has(ifd, 2)) return damaged(F, "TIFF first IFD lies outside the file (truncated)");
+  const std::uint32_t count = u16(ifd);
+  if (count == 0 || !b.has(ifd + 2, std::uint64_t{count} * 12)) {
+    return damaged(F, "TIFF first IFD truncated");
+  }
+  std::optional<std::uint32_t> width, height;
+  struct Array { std::uint32_t type = 0, count = 0, value_off = 0; bool present = false; };
+  Array offsets, byte_counts;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::size_t e = ifd + 2 + std::size_t{i} * 12;
+    const std::uint32_t tag = u16(e), type = u16(e + 2), n = u32(e + 4);
+    auto scalar = [&]() -> std::optional<std::uint32_t> {
+      if (n < 1) return std::nullopt;
+      if (type == 3) return u16(e + 8);
+      if (type == 4) return u32(e + 8);
+      return std::nullopt;
+    };
+    if (tag == 256) width = scalar();
+    if (tag == 257) height = scalar();
+    if (tag == 273 || tag == 324 || tag == 279 || tag == 325) {
+      Array& a = (tag == 273 || tag == 324) ? offsets : byte_counts;
+      if (type != 3 && type != 4) return damaged(F, "TIFF strip/tile table has an invalid type");
+      const std::uint64_t bytes = std::uint64_t{n} * (type == 3 ? 2 : 4);
+      a = {type, n, static_cast<std::uint32_t>(bytes <= 4 ? e + 8 : u32(e + 8)), true};
+      if (!b.has(a.value_off, bytes)) return damaged(F, "TIFF strip/tile table lies outside the file");
+    }
+  }
+  if (!width || !height) return damaged(F, "TIFF first IFD has no ImageWidth/ImageLength");
+  auto fail = [&](std::string why) { return damaged_with_dims(F, *width, *height, std::move(why)); };
+  if (!offsets.present || !byte_counts.present || offsets.count == 0 ||
+      offsets.count != byte_counts.count) {
+    return fail("TIFF has no consistent strip or tile table");
+  }
+  auto element = [&](const Array& a, std::uint32_t i) {
+    return a.type == 3 ? u16(a.value_off + 2 * std::size_t{i}) : u32(a.value_off + 4 * std::size_t{i});
+  };
+  for (std::uint32_t i = 0; i < offsets.count; ++i) {
+    if (!b.has(element(offsets, i), element(byte_counts, i))) {
+      return fail("TIFF image data lies outside the file (truncated)");
+    }
+  }
+  return ok(F, *width, *height);
+}
+
+}  // namespace
+
+std::string_view to_string(ImageFormat format) {
+  switch (format) {
+    case ImageFormat::kJpeg: return "jpeg";
+    case ImageFormat::kPng: return "png";
+    case ImageFormat::kGif: return "gif";
+    case ImageFormat::kBmp: return "bmp";
+    case ImageFormat::kTiff: return "tiff";
+  }
+  return "unknown";
+}
+
+ImageProbe probe_image(std::string_view bytes) {
+  const Bytes b(bytes);
+  auto starts = [&](std::string_view magic) { return bytes.substr(0, magic.size()) == magic; };
+  if (starts("\xFF\xD8\xFF")) return probe_jpeg(b);
+  if (starts("\x89PNG\r\n\x1A\n")) return probe_png(b);
+  if (starts("GIF87a") || starts("GIF89a")) return probe_gif(b);
+  if (starts("BM")) return probe_bmp(b);
+  if (starts(std::string_view("II*\0", 4))) return probe_tiff(b, true);
+  if (starts(std::string_view("MM\0*", 4))) return probe_tiff(b, false);
+  return {Verdict::kNotAnImage, {}, "not a JPEG, PNG, GIF, BMP or TIFF file"};
+}
+
+}  // namespace lf
