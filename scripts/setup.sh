@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev nlohmann-json3-dev libspdlog-dev
   libsqlite3-dev libssl-dev googletest libcli11-dev
   sqlite3 python3 curl httpie wrk ca-certificates
+  python3-pil  # decodes lfemu's synthetic test images (image_test)
 )
 # The HTML report's render test uses headless Chromium.
 if [[ "${LF_WITH_BROWSER:-1}" == 1 ]]; then packages+=(chromium); fi

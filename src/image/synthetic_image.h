@@ -22,6 +22,12 @@ std::string make_image(ImageFormat format, int width, int height,
                        std::string_view marker = {},
                        std::size_t pad_to_bytes = 0);
 
+// Variants for tests of the probe: TIFF in either byte order with the
+// dimensions as SHORT or LONG; BMP stored top-down (negative height).
+std::string make_tiff(int width, int height, bool big_endian, bool long_dims,
+                      std::string_view marker = {});
+std::string make_bmp(int width, int height, bool top_down, std::string_view marker = {});
+
 // `image` cut to its first `keep_bytes` bytes (a damaged upload).
 std::string truncate_image(std::string_view image, std::size_t keep_bytes);
 
