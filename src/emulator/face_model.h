@@ -18,6 +18,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/api_status.h"
+#include "image/preflight.h"
+
 namespace lf {
 
 struct FaceVerdict {
@@ -26,6 +29,23 @@ struct FaceVerdict {
 };
 
 FaceVerdict judge_faces(std::string_view image_bytes);
+
+// The spec's FACE_DETECTION_FAILED reason for a face count: "no face
+// detected" (0), "no two faces detected" (1), "too many faces" (3+); empty
+// for 2.
+std::string_view face_failure_reason(int faces);
+
+// What lfemu answers for an uploaded image before accounts, limits and
+// faults: the image rules first (check_image: IMAGE_FILE_SIZE_TOO_BIG,
+// CORRUPT_IMAGE, INVALID_IMAGE_FORMAT_OR_SIZE), then the faces
+// (FACE_DETECTION_FAILED with reason), else OK with the score. lfsamples'
+// manifest uses the same function, so its expectations cannot drift.
+struct UploadVerdict {
+  ApiStatus status = ApiStatus::kOk;
+  std::string_view reason;  // the spec's reason string, or empty
+  double score = 0.0;       // verify_score when status is kOk
+};
+UploadVerdict judge_upload(std::string_view image_bytes, const ImageLimits& limits = {});
 
 // 64-bit FNV-1a of `bytes` (exposed for tests and content ids).
 std::uint64_t fnv1a64(std::string_view bytes);
