@@ -1,0 +1,218 @@
+// What reports, `lfbatch retry` and `lfbatch jobs` read from and do to the
+// queue's database: a job filter turned into SQL with bound parameters, a
+// streaming cursor of job rows (with first and last attempt times), the
+// summary aggregates, re-queueing by filter, and one job with its attempts.
+//
+// Lives in src/report rather than src/store because it fills the report's
+// data (ReportSummary, ScoreStats); the store does not depend on reports.
+//
+// Definitions:
+//  - first/last attempt time: MIN/MAX(attempts.started_at) of the job (when
+//    its first and last requests were sent, throttled ones included);
+//  - quota used by a run: its requests that got an API answer, other than
+//    RATE_LIMIT_EXCEEDED and OUT_OF_QUOTA (which the server refused before
+//    counting); transport failures never reached the server's count;
+//  - a filter's `since` is inclusive and `until` exclusive.
+//
+// Not thread-safe: use from the thread that owns the Database.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/job.h"
+#include "core/result.h"
+#include "report/report_summary.h"
+#include "store/database.h"
+
+struct sqlite3_stmt;
+
+namespace lf {
+
+struct JobFilter {
+  enum class TimeField { kFinished, kCreated };
+
+  std::vector<std::string> states;    // any of; validated names (parse_states)
+  std::vector<std::string> statuses;  // last api_status any of (parse_statuses)
+  std::optional<std::string> tag;     // exact
+  TimeField time_field = TimeField::kFinished;  // what since/until compare
+  std::optional<UnixMillis> since;    // inclusive
+  std::optional<UnixMillis> until;    // exclusive
+  std::optional<RunId> run_id;        // jobs with at least one attempt in this run
+  std::optional<double> min_score;    // inclusive; jobs without a score never match
+  std::optional<double> max_score;    // inclusive
+
+  bool empty() const;
+  // "state in (failed), status in (FACE_DETECTION_FAILED), tag = 'x'", or "all jobs".
+  std::string describe() const;
+};
+
+// "done,failed" -> {"done", "failed"}; an unknown state is an error that
+// lists the valid ones.
+Result<std::vector<std::string>> parse_states(std::string_view list);
+// "FACE_DETECTION_FAILED,CORRUPT_IMAGE" -> the codes; an unknown code is an
+// error that lists the valid ones (the API's statuses and the transport
+// failure codes). Case-insensitive.
+Result<std::vector<std::string>> parse_statuses(std::string_view list);
+// The API's 17 statuses then the transport failure codes.
+std::vector<std::string> known_status_codes();
+
+using SqlValue = std::variant<std::int64_t, double, std::string>;
+
+// A filter as SQL conditions on `jobs j`: "j.state IN (?,?)", ... with the
+// values to bind in order. Values never enter the SQL text.
+struct SqlConditions {
+  std::vector<std::string> conditions;
+  std::vector<SqlValue> params;
+  // " WHERE c1 AND c2" (or "" when there are none).
+  std::string where() const;
+};
+SqlConditions filter_conditions(const JobFilter& filter);
+
+// The columns of the CSV export and `jobs list`.
+enum class ReportColumn {
+  kId,
+  kSource,
+  kSourceKind,
+  kState,
+  kVerifyScore,
+  kDecision,
+  kImageId,
+  kRequestId,
+  kApiStatus,
+  kReason,
+  kHttpStatus,
+  kAttempts,
+  kFirstAttemptAt,
+  kLastAttemptAt,
+  kTag,
+  kCreatedAt,
+  kFinishedAt,
+};
+
+struct ReportColumnSpec {
+  ReportColumn column;
+  std::string_view name;
+  std::string_view meaning;
+};
+
+std::vector<ReportColumnSpec> report_columns();   // every column, in the order above
+std::vector<ReportColumn> default_report_columns();
+std::string_view column_name(ReportColumn column);
+// "source,verify_score" -> columns; an unknown name is an error that lists
+// the valid ones.
+Result<std::vector<ReportColumn>> parse_report_columns(std::string_view list);
+
+// One job as the cursor sees it. The views are valid until the cursor moves.
+struct JobRowView {
+  JobId id = 0;
+  std::string_view source;
+  std::string_view source_kind;
+  std::string_view state;
+  std::optional<double> verify_score;
+  std::string_view image_id;
+  std::string_view request_id;
+  std::string_view api_status;
+  std::string_view reason;
+  std::optional<std::int64_t> http_status;
+  std::int64_t attempts = 0;
+  std::optional<UnixMillis> first_attempt_at;
+  std::optional<UnixMillis> last_attempt_at;
+  std::string_view tag;
+  UnixMillis created_at = 0;
+  std::optional<UnixMillis> finished_at;
+};
+
+// Job rows matching a filter, in id order, one at a time: memory does not
+// grow with the number of rows. Reads one consistent snapshot (a single
+// SELECT). The Database must outlive the cursor.
+class JobCursor {
+ public:
+  // `with_attempt_times`: fill first/last_attempt_at (costs one index
+  // lookup per job); `limit`: at most this many rows.
+  static Result<JobCursor> open(Database& db, const JobFilter& filter, bool with_attempt_times,
+                                std::optional<std::int64_t> limit = std::nullopt);
+
+  JobCursor(JobCursor&&) noexcept = default;
+  JobCursor& operator=(JobCursor&&) noexcept = default;
+  ~JobCursor() = default;
+
+  // Moves to the next row: true when there is one, false at the end.
+  Result<bool> next();
+  const JobRowView& row() const { return row_; }
+
+  // Finalizes a statement (the cursor's own, and the module's others).
+  struct Finalize {
+    void operator()(sqlite3_stmt* s) const;
+  };
+
+ private:
+  JobCursor(sqlite3* db, sqlite3_stmt* stmt, bool with_attempt_times)
+      : db_(db), stmt_(stmt), with_attempt_times_(with_attempt_times) {}
+
+  sqlite3* db_ = nullptr;
+  std::unique_ptr<sqlite3_stmt, Finalize> stmt_;
+  bool with_attempt_times_ = false;
+  JobRowView row_;
+};
+
+// The summary of the jobs matching `filter`, at `threshold`. Runs are all
+// runs, or only `filter.run_id` when set. At most `failure_limit` failed
+// jobs are listed (failures_total counts them all).
+Result<ReportSummary> summarize(Database& db, const JobFilter& filter, double threshold, UnixMillis now,
+                                int failure_limit = 500);
+
+// Puts the done and failed jobs matching `filter` back to pending, due at
+// `now`, with attempts = 0 and the last result cleared; their attempts rows
+// (the history) stay. One transaction. Returns how many jobs were re-queued.
+Result<std::int64_t> requeue(Database& db, const JobFilter& filter, UnixMillis now);
+
+struct AttemptRow {
+  std::int64_t id = 0;
+  std::optional<RunId> run_id;
+  UnixMillis started_at = 0;
+  UnixMillis finished_at = 0;
+  std::optional<std::int64_t> http_status;
+  std::string api_status;
+  std::string reason;
+  std::string request_id;
+  std::optional<double> verify_score;
+  std::string image_id;
+  std::optional<double> latency_ms;
+  std::string disposition;
+};
+
+struct JobDetail {
+  JobId id = 0;
+  std::string source_kind;
+  std::string source;
+  bool auto_rotate = false;
+  std::string tag;
+  std::string state;
+  std::int64_t attempts = 0;
+  UnixMillis next_attempt_at = 0;
+  std::string lease_owner;
+  std::optional<UnixMillis> lease_expires_at;
+  std::optional<double> verify_score;
+  std::string image_id;
+  std::string request_id;
+  std::string api_status;
+  std::string reason;
+  std::optional<std::int64_t> http_status;
+  std::string content_hash;
+  UnixMillis created_at = 0;
+  UnixMillis updated_at = 0;
+  std::optional<UnixMillis> finished_at;
+  std::vector<AttemptRow> attempt_rows;  // oldest first
+};
+
+// The job `id` with all its attempts; nullopt when there is no such job.
+Result<std::optional<JobDetail>> job_detail(Database& db, JobId id);
+
+}  // namespace lf

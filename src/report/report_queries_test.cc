@@ -1,0 +1,336 @@
+#include "report/report_queries.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "report/csv_export.h"
+
+namespace lf {
+namespace {
+
+constexpr UnixMillis kT0 = 1'764'000'000'000;  // 2025-11-24T16:00:00Z
+
+class ReportQueries : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "lf_report_XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto db = Database::open(dir_ + "/q.db", true);
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    db_ = std::move(*db);
+    // Run 1 completed; run 2 ran out of quota.
+    exec("INSERT INTO runs (id, started_at, finished_at, ended_how) VALUES "
+         "(1, " + t(0) + ", " + t(100'000) + ", 'completed'), "
+         "(2, " + t(200'000) + ", " + t(210'000) + ", 'out_of_quota')");
+    // Jobs: 1 done pass, 2 done below, 3 failed FACE_DETECTION_FAILED, 4 pending,
+    // 5 failed CORRUPT_IMAGE with a tag that looks like SQL, 6 done in run 2.
+    add_job(1, "/a/1.jpg", "done", "0.91", "OK", "", "batch-a", t(1000), t(10'000));
+    add_job(2, "/a/2.jpg", "done", "0.42", "OK", "", "batch-a", t(1000), t(20'000));
+    add_job(3, "/a/3.jpg", "failed", "NULL", "FACE_DETECTION_FAILED", "no face detected", "batch-b", t(2000),
+            t(30'000));
+    add_job(4, "/a/4.jpg", "pending", "NULL", "", "", "batch-b", t(3000), "NULL");
+    add_job(5, "/a/张三,\"5\".jpg", "failed", "NULL", "CORRUPT_IMAGE", "", "x' OR 1=1 --", t(3000), t(40'000));
+    add_job(6, "/a/6.jpg", "done", "0.7", "OK", "", "batch-a", t(4000), t(205'000));
+    // Attempts: job 1 throttled then retried after a 500, then OK (run 1).
+    add_attempt(1, 1, 5000, "RATE_LIMIT_EXCEEDED", "throttled");
+    add_attempt(1, 1, 7000, "INTERNAL_ERROR", "retry_later");
+    add_attempt(1, 1, 9000, "OK", "done");
+    add_attempt(2, 1, 19'000, "OK", "done");
+    add_attempt(3, 1, 28'000, "TIMEOUT", "retry_later");
+    add_attempt(3, 1, 29'000, "FACE_DETECTION_FAILED", "permanent_failure");
+    add_attempt(5, 1, 39'000, "CORRUPT_IMAGE", "permanent_failure");
+    add_attempt(6, 2, 201'000, "OUT_OF_QUOTA", "stop_for_quota");
+    add_attempt(6, 2, 204'000, "OK", "done");
+  }
+
+  void TearDown() override {
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  static std::string t(std::int64_t offset) { return std::to_string(kT0 + offset); }
+
+  void exec(const std::string& sql) {
+    Status s = db_->exec(sql);
+    ASSERT_TRUE(s.ok()) << s.message() << "\n" << sql;
+  }
+
+  void add_job(int id, const std::string& source, const std::string& state, const std::string& score,
+               const std::string& status, const std::string& reason, const std::string& tag,
+               const std::string& created, const std::string& finished) {
+    auto q = [](const std::string& v) {
+      if (v.empty()) return std::string("NULL");
+      std::string out = "'";
+      for (char c : v) out += c == '\'' ? std::string("''") : std::string(1, c);
+      return out + "'";
+    };
+    exec("INSERT INTO jobs (id, source_kind, source, tag, state, attempts, verify_score, image_id, request_id, "
+         "api_status, reason, http_status, created_at, updated_at, finished_at) VALUES (" +
+         std::to_string(id) + ", 'path', " + q(source) + ", " + q(tag) + ", '" + state + "', " +
+         (state == "pending" ? "0" : "1") + ", " + score + ", " + q(state == "done" ? "img" + std::to_string(id) : "") +
+         ", " + q(state == "pending" ? "" : "TID" + std::to_string(id)) + ", " + q(status) + ", " + q(reason) +
+         ", " + (status.empty() ? "NULL" : status == "OK" ? "200" : "400") + ", " + created + ", " + created +
+         ", " + finished + ")");
+  }
+
+  void add_attempt(int job, int run, std::int64_t started, const std::string& status,
+                   const std::string& disposition) {
+    exec("INSERT INTO attempts (job_id, run_id, started_at, finished_at, api_status, disposition) VALUES (" +
+         std::to_string(job) + ", " + std::to_string(run) + ", " + t(started) + ", " + t(started + 500) +
+         ", '" + status + "', '" + disposition + "')");
+  }
+
+  std::vector<JobId> ids(const JobFilter& f) {
+    std::vector<JobId> out;
+    auto cursor = JobCursor::open(*db_, f, false);
+    EXPECT_TRUE(cursor.ok()) << cursor.error().message;
+    if (!cursor) return out;
+    for (;;) {
+      auto more = cursor->next();
+      EXPECT_TRUE(more.ok());
+      if (!more.ok() || !*more) break;
+      out.push_back(cursor->row().id);
+    }
+    return out;
+  }
+
+  std::string dir_;
+  std::unique_ptr<Database> db_;
+};
+
+using Ids = std::vector<JobId>;
+
+TEST_F(ReportQueries, NoFilterListsEveryJobInIdOrder) {
+  EXPECT_EQ(ids({}), (Ids{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(JobFilter{}.describe(), "all jobs");
+}
+
+TEST_F(ReportQueries, FiltersByStateStatusAndTag) {
+  JobFilter f;
+  f.states = {"failed"};
+  EXPECT_EQ(ids(f), (Ids{3, 5}));
+  f.statuses = {"FACE_DETECTION_FAILED"};
+  EXPECT_EQ(ids(f), (Ids{3}));
+  JobFilter tag;
+  tag.tag = "batch-a";
+  EXPECT_EQ(ids(tag), (Ids{1, 2, 6}));
+}
+
+TEST_F(ReportQueries, ValuesAreBoundNeverPastedIntoSql) {
+  JobFilter f;
+  f.tag = "x' OR 1=1 --";
+  EXPECT_EQ(ids(f), (Ids{5}));
+  const SqlConditions c = filter_conditions(f);
+  EXPECT_EQ(c.where().find("OR 1=1"), std::string::npos);
+  EXPECT_EQ(c.where(), " WHERE j.tag = ?");
+}
+
+TEST_F(ReportQueries, FiltersByScoreRangeInclusive) {
+  JobFilter f;
+  f.min_score = 0.7;
+  EXPECT_EQ(ids(f), (Ids{1, 6}));
+  f.max_score = 0.7;
+  EXPECT_EQ(ids(f), (Ids{6}));
+}
+
+TEST_F(ReportQueries, SinceIsInclusiveUntilExclusiveOnFinishedOrCreated) {
+  JobFilter f;
+  f.since = kT0 + 20'000;
+  f.until = kT0 + 40'000;
+  EXPECT_EQ(ids(f), (Ids{2, 3}));
+  f.time_field = JobFilter::TimeField::kCreated;
+  f.since = kT0 + 3000;
+  f.until.reset();
+  EXPECT_EQ(ids(f), (Ids{4, 5, 6}));
+}
+
+TEST_F(ReportQueries, RunFilterSelectsJobsAttemptedInThatRun) {
+  JobFilter f;
+  f.run_id = 2;
+  EXPECT_EQ(ids(f), (Ids{6}));
+  f.run_id = 1;
+  EXPECT_EQ(ids(f), (Ids{1, 2, 3, 5}));
+}
+
+TEST_F(ReportQueries, CursorGivesFirstAndLastAttemptTimes) {
+  JobFilter f;
+  f.states = {"done", "pending"};
+  auto cursor = JobCursor::open(*db_, f, true);
+  ASSERT_TRUE(cursor.ok());
+  ASSERT_TRUE(*cursor->next());
+  EXPECT_EQ(cursor->row().id, 1);
+  EXPECT_EQ(cursor->row().first_attempt_at, kT0 + 5000);  // the throttled one counts
+  EXPECT_EQ(cursor->row().last_attempt_at, kT0 + 9000);
+  EXPECT_EQ(cursor->row().verify_score, 0.91);
+  ASSERT_TRUE(*cursor->next());
+  EXPECT_EQ(cursor->row().id, 2);
+  ASSERT_TRUE(*cursor->next());
+  EXPECT_EQ(cursor->row().id, 4);
+  EXPECT_FALSE(cursor->row().first_attempt_at.has_value());
+  EXPECT_FALSE(cursor->row().verify_score.has_value());
+}
+
+TEST_F(ReportQueries, CursorHonoursTheLimit) {
+  auto cursor = JobCursor::open(*db_, {}, false, 2);
+  ASSERT_TRUE(cursor.ok());
+  EXPECT_TRUE(*cursor->next());
+  EXPECT_TRUE(*cursor->next());
+  EXPECT_FALSE(*cursor->next());
+}
+
+TEST_F(ReportQueries, SummaryCountsStatesStatusesScoresAndFailures) {
+  auto s = summarize(*db_, {}, 0.7, kT0 + 1'000'000);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->jobs, 6);
+  ASSERT_EQ(s->by_state.size(), 4u);
+  EXPECT_EQ(s->by_state[0].name, "pending");
+  EXPECT_EQ(s->by_state[0].count, 1);
+  EXPECT_EQ(s->by_state[2].count, 3);  // done
+  EXPECT_EQ(s->by_state[3].count, 2);  // failed
+  ASSERT_FALSE(s->by_status.empty());
+  EXPECT_EQ(s->by_status[0].name, "OK");
+  EXPECT_EQ(s->by_status[0].count, 3);
+  EXPECT_EQ(s->scores.count(), 3);
+  EXPECT_EQ(s->passed, 2);  // 0.91 and 0.7 (>= threshold)
+  EXPECT_EQ(s->below_threshold, 1);
+  EXPECT_EQ(s->failures_total, 2);
+  ASSERT_EQ(s->failures.size(), 2u);
+  EXPECT_EQ(s->failures[0].reason, "no face detected");
+  ASSERT_EQ(s->failure_reasons.size(), 2u);
+  EXPECT_EQ(s->failure_reasons[0].name, "CORRUPT_IMAGE");
+  EXPECT_EQ(s->failure_reasons[1].name, "FACE_DETECTION_FAILED: no face detected");
+}
+
+TEST_F(ReportQueries, SummaryComputesPerRunFiguresFromAttempts) {
+  auto s = summarize(*db_, {}, 0.7, kT0);
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->runs.size(), 2u);
+  const RunSummary& r1 = s->runs[0];
+  EXPECT_EQ(r1.id, 1);
+  EXPECT_EQ(r1.requests, 7);
+  EXPECT_EQ(r1.throttled, 1);
+  EXPECT_EQ(r1.transport_failures, 1);  // the TIMEOUT
+  EXPECT_EQ(r1.quota_used, 5);          // 7 minus the throttled one and the timeout
+  EXPECT_EQ(r1.done, 2);
+  EXPECT_EQ(r1.failed, 2);
+  EXPECT_DOUBLE_EQ(r1.duration_seconds(), 100);
+  EXPECT_DOUBLE_EQ(r1.requests_per_second(), 0.07);
+  const RunSummary& r2 = s->runs[1];
+  EXPECT_EQ(r2.ended_how, "out_of_quota");
+  EXPECT_EQ(r2.requests, 2);
+  EXPECT_EQ(r2.quota_used, 1);  // OUT_OF_QUOTA was not counted by the server
+}
+
+TEST_F(ReportQueries, SummaryHonoursTheFilterAndRun) {
+  JobFilter f;
+  f.run_id = 2;
+  auto s = summarize(*db_, f, 0.8, kT0);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->jobs, 1);
+  EXPECT_EQ(s->below_threshold, 1);  // 0.7 < 0.8
+  ASSERT_EQ(s->runs.size(), 1u);
+  EXPECT_EQ(s->runs[0].id, 2);
+}
+
+TEST_F(ReportQueries, RequeueResetsMatchingFinishedJobsAndKeepsHistory) {
+  JobFilter f;
+  f.statuses = {"FACE_DETECTION_FAILED"};
+  auto n = requeue(*db_, f, kT0 + 500'000);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, 1);
+  auto d = job_detail(*db_, 3);
+  ASSERT_TRUE(d.ok());
+  ASSERT_TRUE(d->has_value());
+  const JobDetail& job = **d;
+  EXPECT_EQ(job.state, "pending");
+  EXPECT_EQ(job.attempts, 0);
+  EXPECT_EQ(job.next_attempt_at, kT0 + 500'000);
+  EXPECT_EQ(job.api_status, "");
+  EXPECT_FALSE(job.finished_at.has_value());
+  EXPECT_EQ(job.attempt_rows.size(), 2u);  // history kept
+  // Other jobs untouched.
+  auto other = job_detail(*db_, 5);
+  EXPECT_EQ((*other)->state, "failed");
+}
+
+TEST_F(ReportQueries, RequeueNeverTouchesPendingOrLeasedJobs) {
+  exec("UPDATE jobs SET state = 'leased', lease_owner = 'r1', lease_expires_at = " + t(999'999) + " WHERE id = 2");
+  JobFilter f;
+  f.tag = "batch-b";  // jobs 3 (failed) and 4 (pending)
+  auto n = requeue(*db_, f, kT0);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  JobFilter all;
+  auto everything = requeue(*db_, all, kT0);
+  ASSERT_TRUE(everything.ok());
+  EXPECT_EQ(*everything, 3);  // 1, 5, 6; 2 is leased, 3 and 4 already pending
+  EXPECT_EQ((*job_detail(*db_, 2))->state, "leased");
+}
+
+TEST_F(ReportQueries, JobDetailHasAllAttemptsOldestFirst) {
+  auto d = job_detail(*db_, 1);
+  ASSERT_TRUE(d.ok());
+  ASSERT_TRUE(d->has_value());
+  const auto& rows = (*d)->attempt_rows;
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].api_status, "RATE_LIMIT_EXCEEDED");
+  EXPECT_EQ(rows[2].api_status, "OK");
+  EXPECT_EQ(rows[2].run_id, 1);
+  auto missing = job_detail(*db_, 999);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST_F(ReportQueries, CsvExportWritesHeaderAndOneRowPerJob) {
+  std::ostringstream out;
+  CsvExportOptions options;
+  options.columns = *parse_report_columns("id,source,verify_score,decision,first_attempt_at");
+  JobFilter f;
+  f.states = {"done", "failed"};
+  auto rows = export_csv(*db_, f, options, out);
+  ASSERT_TRUE(rows.ok()) << rows.error().message;
+  EXPECT_EQ(*rows, 5);
+  EXPECT_EQ(out.str(),
+            "id,source,verify_score,decision,first_attempt_at\r\n"
+            "1,/a/1.jpg,0.91,pass,2025-11-24T16:00:05.000Z\r\n"
+            "2,/a/2.jpg,0.42,fail,2025-11-24T16:00:19.000Z\r\n"
+            "3,/a/3.jpg,,,2025-11-24T16:00:28.000Z\r\n"
+            "5,\"/a/张三,\"\"5\"\".jpg\",,,2025-11-24T16:00:39.000Z\r\n"
+            "6,/a/6.jpg,0.7,pass,2025-11-24T16:03:21.000Z\r\n");
+}
+
+TEST(ReportFilters, UnknownStatusListsTheValidCodes) {
+  auto r = parse_statuses("FACE_DETECTION_FAIL");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("'FACE_DETECTION_FAIL'"), std::string::npos);
+  EXPECT_NE(r.error().message.find("FACE_DETECTION_FAILED"), std::string::npos);
+  EXPECT_NE(r.error().message.find("CONNECTION_LOST"), std::string::npos);
+  EXPECT_EQ(*parse_statuses("face_detection_failed, timeout"),
+            (std::vector<std::string>{"FACE_DETECTION_FAILED", "TIMEOUT"}));
+}
+
+TEST(ReportFilters, UnknownStateAndColumnListTheValidOnes) {
+  auto s = parse_states("done,finished");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("pending, leased, done, failed"), std::string::npos);
+  auto c = parse_report_columns("source,score");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("'score'"), std::string::npos);
+  EXPECT_NE(c.error().message.find("verify_score"), std::string::npos);
+}
+
+TEST(ReportFilters, DescribeSaysWhatIsSelected) {
+  JobFilter f;
+  f.states = {"failed"};
+  f.statuses = {"CORRUPT_IMAGE"};
+  f.min_score = 0.5;
+  EXPECT_EQ(f.describe(), "state in (failed), status in (CORRUPT_IMAGE), verify_score >= 0.5");
+}
+
+}  // namespace
+}  // namespace lf
