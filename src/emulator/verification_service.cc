@@ -1,0 +1,871 @@
+// The emulated API and the admin endpoints; see verification_service.h.
+#include "emulator/verification_service.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include <boost/url/parse.hpp>
+#include <nlohmann/json.hpp>
+
+#include "emulator/face_model.h"
+#include "emulator/multipart_parser.h"
+
+namespace lf {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+using Seconds = std::chrono::duration<double>;
+
+constexpr std::string_view kAdminPrefix = "/_admin/";
+constexpr std::string_view kNoAccount = "-";  // stats bucket of requests without an account
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+std::string_view header_of(const ServiceRequest& r, std::string_view name) {
+  for (const auto& [k, v] : r.headers) {
+    if (iequals(k, name)) return v;
+  }
+  return {};
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// application/x-www-form-urlencoded decoding ('+' is a space).
+std::optional<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      int hi = hex_value(s[i + 1]);
+      int lo = hex_value(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+using FieldList = std::vector<std::pair<std::string, std::string>>;
+
+Result<FieldList> parse_urlencoded(std::string_view text, std::string_view what) {
+  FieldList fields;
+  while (!text.empty()) {
+    auto amp = text.find('&');
+    std::string_view pair = text.substr(0, amp);
+    text = amp == std::string_view::npos ? std::string_view{} : text.substr(amp + 1);
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    auto key = percent_decode(pair.substr(0, eq));
+    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{}
+                                                             : pair.substr(eq + 1));
+    if (!key || !value) {
+      return Error{"malformed percent-encoding in the " + std::string(what)};
+    }
+    fields.emplace_back(std::move(*key), std::move(*value));
+  }
+  return fields;
+}
+
+// The value of parameter `key` in a Content-Disposition line, unquoted.
+std::optional<std::string> disposition_param(std::string_view line, std::string_view key) {
+  std::size_t pos = 0;
+  while (pos < line.size()) {
+    auto semi = line.find(';', pos);
+    std::string_view item = trim(line.substr(pos, semi == std::string_view::npos
+                                                      ? std::string_view::npos
+                                                      : semi - pos));
+    pos = semi == std::string_view::npos ? line.size() : semi + 1;
+    auto eq = item.find('=');
+    if (eq == std::string_view::npos) continue;
+    if (!iequals(trim(item.substr(0, eq)), key)) continue;
+    std::string_view value = trim(item.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    return std::string(value);
+  }
+  return std::nullopt;
+}
+
+// The filename of the "file" part in the first bytes of a multipart body
+// that was too big to keep: what IMAGE_FILE_SIZE_TOO_BIG names.
+std::optional<std::string> file_part_name(std::string_view head) {
+  head = head.substr(0, 64 * 1024);
+  std::size_t pos = 0;
+  while (pos < head.size()) {
+    auto nl = head.find('\n', pos);
+    std::string_view line = head.substr(pos, nl == std::string_view::npos ? std::string_view::npos
+                                                                           : nl - pos);
+    pos = nl == std::string_view::npos ? head.size() : nl + 1;
+    if (!istarts_with(line, "content-disposition:")) continue;
+    auto name = disposition_param(line, "name");
+    if (!name || *name != "file") continue;
+    auto filename = disposition_param(line, "filename");
+    return filename && !filename->empty() ? *filename : std::string("file");
+  }
+  return std::nullopt;
+}
+
+bool is_loopback_host(const boost::urls::url_view& url) {
+  switch (url.host_type()) {
+    case boost::urls::host_type::ipv4:
+      return url.host_ipv4_address().to_bytes()[0] == 127;
+    case boost::urls::host_type::ipv6:
+      return url.host_ipv6_address().is_loopback();
+    case boost::urls::host_type::name: {
+      std::string host = url.host();
+      std::transform(host.begin(), host.end(), host.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      return host == "localhost" || (host.size() > 10 && host.ends_with(".localhost"));
+    }
+    default:
+      return false;
+  }
+}
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+ServiceResponse admin_answer(int http_status, const json& body) {
+  ServiceResponse r;
+  r.http_status = http_status;
+  r.body = body.dump();
+  return r;
+}
+
+ServiceResponse admin_error(int http_status, std::string message) {
+  return admin_answer(http_status, json{{"error", std::move(message)}});
+}
+
+const char* const kBadJsonBody =
+    "<html><head><title>502 Bad Gateway</title></head>"
+    "<body><center><h1>502 Bad Gateway</h1></center></body></html>\n";
+
+}  // namespace
+
+struct VerificationService::Account {
+  Account(AccountSpec s, const EffectiveKnobs& k, Instant now)
+      : spec(std::move(s)), bucket(k.rps, k.burst, now.steady), quota_window_start(now.steady) {}
+  AccountSpec spec;
+  TokenBucket bucket;
+  std::int64_t in_flight = 0;
+  std::int64_t quota_used = 0;
+  std::chrono::steady_clock::time_point quota_window_start;
+};
+
+struct VerificationService::Stats {
+  std::chrono::steady_clock::time_point start;
+  std::uint64_t total = 0;
+  std::map<std::string, std::uint64_t, std::less<>> by_status;
+  std::map<std::string, std::map<std::string, std::uint64_t, std::less<>>, std::less<>> by_account;
+  std::uint64_t injected_internal_error = 0, reset = 0, stall = 0, truncate = 0, bad_json = 0,
+                delayed = 0;
+  std::int64_t window = -1;
+  std::uint64_t window_count = 0, window_ok = 0, peak = 0, peak_ok = 0;
+  std::int64_t in_flight = 0, peak_in_flight = 0;
+  std::uint64_t uploads_accepted = 0;
+  std::uint64_t downloads = 0;
+};
+
+// Parameters of one API request, from the query string and the form.
+struct VerificationService::Params {
+  FieldList fields;                  // text parameters, query string first
+  bool has_file = false;
+  std::string file_name;             // the file part's filename, else "file"
+  std::string_view file_bytes;
+
+  const std::string* get(std::string_view name) const {
+    for (const auto& [k, v] : fields) {
+      if (k == name) return &v;
+    }
+    return nullptr;
+  }
+};
+
+VerificationService::VerificationService(EmulatorSettings settings, Instant start)
+    : options_(settings.service),
+      defaults_(merge_knobs(default_knobs(), settings.defaults)),
+      rng_(settings.service.seed),
+      images_(settings.service.image_store_bytes),
+      stats_(std::make_unique<Stats>()) {
+  stats_->start = start.steady;
+  for (auto& spec : settings.accounts) {
+    auto knobs = resolve_knobs(merge_knobs(defaults_, spec.knobs));
+    std::string id = spec.api_id;
+    accounts_[id] = std::make_unique<Account>(std::move(spec), knobs, start);
+  }
+}
+
+VerificationService::~VerificationService() = default;
+
+void VerificationService::set_body_limit(std::uint64_t bytes) {
+  std::lock_guard lock(mu_);
+  body_limit_ = bytes;
+}
+
+std::string VerificationService::random_hex(int digits) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(static_cast<std::size_t>(digits));
+  std::uint64_t bits = 0;
+  for (int i = 0; i < digits; ++i) {
+    if (i % 16 == 0) bits = rng_();
+    out.push_back(kHex[bits & 0xf]);
+    bits >>= 4;
+  }
+  return out;
+}
+
+double VerificationService::uniform() {
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+}
+
+EffectiveKnobs VerificationService::knobs_for(const Account* account) const {
+  return resolve_knobs(account ? merge_knobs(defaults_, account->spec.knobs) : defaults_);
+}
+
+void VerificationService::sync_bucket(Account& account, const EffectiveKnobs& knobs,
+                                      Instant now) {
+  if (account.bucket.rate() != knobs.rps) account.bucket.set_rate(knobs.rps, now.steady);
+  if (account.bucket.burst() != knobs.burst) account.bucket.set_burst(knobs.burst, now.steady);
+}
+
+void VerificationService::count(const std::string& account_id, ApiStatus status, Instant now) {
+  Stats& s = *stats_;
+  ++s.total;
+  std::string_view name = to_string(status);
+  ++s.by_status[std::string(name)];
+  ++s.by_account[account_id.empty() ? std::string(kNoAccount) : account_id][std::string(name)];
+  auto window = std::chrono::duration_cast<std::chrono::seconds>(now.steady - s.start).count();
+  if (window != s.window) {
+    s.window = window;
+    s.window_count = 0;
+    s.window_ok = 0;
+  }
+  ++s.window_count;
+  if (status == ApiStatus::kOk) ++s.window_ok;
+  s.peak = std::max(s.peak, s.window_count);
+  s.peak_ok = std::max(s.peak_ok, s.window_ok);
+}
+
+ServiceResponse VerificationService::error_response(ApiStatus status,
+                                                    const std::string& request_id,
+                                                    std::optional<std::string> reason,
+                                                    std::optional<std::string> image) const {
+  ordered_json body;
+  body["request_id"] = request_id;
+  body["status"] = to_string(status);
+  if (reason) body["reason"] = *reason;
+  if (image) body["image"] = *image;
+  ServiceResponse r;
+  r.http_status = http_status_of(status);
+  // The image name and reason may carry any bytes; never let them make the
+  // body invalid JSON.
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+ServiceStep VerificationService::handle(const ServiceRequest& request, Instant now) {
+  std::string_view target = request.target;
+  auto q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+  if (path.starts_with(kAdminPrefix)) return handle_admin(request, path, now);
+  return handle_api(request, path, query, now);
+}
+
+Delivery VerificationService::decide_delivery(const EffectiveKnobs& k) {
+  Delivery d;
+  std::lock_guard lock(mu_);
+  std::int64_t delay = k.latency_ms;
+  if (k.latency_jitter_ms > 0) {
+    delay += std::uniform_int_distribution<std::int64_t>(0, k.latency_jitter_ms)(rng_);
+  }
+  d.delay = std::chrono::milliseconds(delay);
+  if (delay > 0) ++stats_->delayed;
+  // One draw split into consecutive ranges: the rates add up.
+  double r = uniform();
+  double edge = k.reset_rate;
+  if (r < edge) {
+    d.fault = DeliveryFault::kReset;
+    ++stats_->reset;
+    return d;
+  }
+  edge += k.stall_rate;
+  if (r < edge) {
+    d.fault = DeliveryFault::kStall;
+    d.stall = std::chrono::milliseconds(k.stall_ms);
+    ++stats_->stall;
+    return d;
+  }
+  edge += k.truncate_rate;
+  if (r < edge) {
+    d.fault = DeliveryFault::kTruncate;
+    ++stats_->truncate;
+    return d;
+  }
+  edge += k.bad_json_rate;
+  if (r < edge) {
+    d.bad_json = true;
+    ++stats_->bad_json;
+  }
+  return d;
+}
+
+ServiceResponse VerificationService::deliver(ServiceResponse r, Delivery delivery,
+                                             ApiStatus status, const std::string& account_id,
+                                             Instant now) {
+  {
+    std::lock_guard lock(mu_);
+    count(account_id, status, now);
+  }
+  if (delivery.bad_json) {
+    r.http_status = 200;
+    r.content_type = "text/html";
+    r.body = kBadJsonBody;
+    delivery.headers.clear();
+  }
+  r.delivery = std::move(delivery);
+  return r;
+}
+
+ServiceStep VerificationService::handle_api(const ServiceRequest& request, std::string_view path,
+                                            std::string_view query, Instant now) {
+  std::string request_id;
+  EffectiveKnobs knobs;  // the account's once authenticated, else the defaults
+  {
+    std::lock_guard lock(mu_);
+    request_id = "TID" + random_hex(32);
+    knobs = knobs_for(nullptr);
+  }
+  std::string account_id;  // set once authenticated
+  std::optional<Delivery> delivery;  // decided once per request
+  std::vector<std::pair<std::string, std::string>> extra_headers;
+  std::shared_ptr<void> slot;  // the concurrency slot, once admitted
+
+  auto finish = [&](ServiceResponse r, ApiStatus status) -> ServiceResponse {
+    if (!delivery) delivery = decide_delivery(knobs);
+    for (auto& h : extra_headers) delivery->headers.push_back(std::move(h));
+    delivery->in_flight = std::move(slot);
+    return deliver(std::move(r), std::move(*delivery), status, account_id, now);
+  };
+  auto fail = [&](ApiStatus status, std::optional<std::string> reason = std::nullopt,
+                  std::optional<std::string> image = std::nullopt) {
+    return finish(error_response(status, request_id, std::move(reason), std::move(image)),
+                  status);
+  };
+
+  if (path != kVerificationPath) return fail(ApiStatus::kNotFound);
+  if (request.method != "POST") {
+    return fail(ApiStatus::kInvalidArgument,
+                "this API takes POST with multipart/form-data, not " +
+                    std::string(request.method));
+  }
+  if (request.body_truncated) {
+    if (auto name = file_part_name(request.body)) {
+      return fail(ApiStatus::kImageFileSizeTooBig, std::nullopt, *name);
+    }
+    std::uint64_t limit;
+    {
+      std::lock_guard lock(mu_);
+      limit = body_limit_;
+    }
+    return fail(ApiStatus::kInvalidArgument,
+                "request body over " + std::to_string(limit) + " bytes");
+  }
+
+  // Parameters: query string, then the form.
+  Params params;
+  {
+    auto from_query = parse_urlencoded(query, "query string");
+    if (!from_query) return fail(ApiStatus::kInvalidArgument, from_query.error().message);
+    params.fields = std::move(*from_query);
+  }
+  std::string_view content_type = header_of(request, "Content-Type");
+  std::string ct_lower = lowercase(trim(content_type.substr(0, content_type.find(';'))));
+  // Parts view into request.body, which outlives this call's use of them.
+  std::vector<FormPart> parts;
+  if (ct_lower == "multipart/form-data") {
+    auto parsed = parse_multipart(request.body, content_type);
+    if (!parsed) return fail(ApiStatus::kInvalidArgument, parsed.error().message);
+    parts = std::move(*parsed);
+    for (const auto& part : parts) {
+      if (part.name == "file") {
+        if (params.has_file) {
+          return fail(ApiStatus::kInvalidArgument, "the file part appears more than once");
+        }
+        params.has_file = true;
+        params.file_bytes = part.body;
+        params.file_name = part.filename && !part.filename->empty() ? *part.filename : "file";
+      } else {
+        params.fields.emplace_back(part.name, std::string(part.body));
+      }
+    }
+  } else if (ct_lower == "application/x-www-form-urlencoded") {
+    auto from_form = parse_urlencoded(request.body, "form body");
+    if (!from_form) return fail(ApiStatus::kInvalidArgument, from_form.error().message);
+    for (auto& f : *from_form) params.fields.push_back(std::move(f));
+  } else if (!request.body.empty() || !ct_lower.empty()) {
+    return fail(ApiStatus::kInvalidArgument,
+                "Content-Type must be multipart/form-data, not " +
+                    (content_type.empty() ? std::string("(none)") : std::string(content_type)));
+  }
+
+  for (const auto& [k, v] : params.fields) {
+    if (!is_valid_utf8(k) || !is_valid_utf8(v)) return fail(ApiStatus::kEncodingError);
+  }
+  // A parameter given twice must agree with itself.
+  for (std::size_t i = 0; i < params.fields.size(); ++i) {
+    for (std::size_t j = i + 1; j < params.fields.size(); ++j) {
+      if (params.fields[i].first == params.fields[j].first &&
+          params.fields[i].second != params.fields[j].second) {
+        return fail(ApiStatus::kInvalidArgument,
+                    "parameter " + params.fields[i].first +
+                        " is given more than once with different values");
+      }
+    }
+  }
+  const std::string* api_id = params.get("api_id");
+  const std::string* api_secret = params.get("api_secret");
+  if (!api_id || api_id->empty()) return fail(ApiStatus::kInvalidArgument, "api_id is required");
+  if (!api_secret || api_secret->empty()) {
+    return fail(ApiStatus::kInvalidArgument, "api_secret is required");
+  }
+
+  // Authentication and admission, in one critical section.
+  {
+    std::unique_lock lock(mu_);
+    auto it = accounts_.find(*api_id);
+    if (it == accounts_.end() || it->second->spec.api_secret != *api_secret) {
+      lock.unlock();
+      return fail(ApiStatus::kUnauthorized);
+    }
+    Account& account = *it->second;
+    account_id = account.spec.api_id;
+    knobs = knobs_for(&account);
+    if (account.spec.expires_at && now.wall >= *account.spec.expires_at) {
+      std::string reason = "api_id " + account_id + " expired at " +
+                           format_iso8601_utc(*account.spec.expires_at);
+      lock.unlock();
+      return fail(ApiStatus::kKeyExpired, reason);
+    }
+    if (!account.spec.permission) {
+      lock.unlock();
+      return fail(ApiStatus::kNoPermission);
+    }
+    auto throttle_header = [&](std::chrono::steady_clock::duration wait) {
+      if (!knobs.retry_after) return;
+      // Whole seconds, rounded up (a millisecond of float noise forgiven).
+      auto secs = static_cast<std::int64_t>(std::ceil(Seconds(wait).count() - 0.001));
+      extra_headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(1, secs)));
+    };
+    if (knobs.max_concurrent > 0 && account.in_flight >= knobs.max_concurrent) {
+      throttle_header(std::chrono::seconds(1));
+      lock.unlock();
+      return fail(ApiStatus::kRateLimitExceeded);
+    }
+    sync_bucket(account, knobs, now);
+    if (!account.bucket.try_take(now.steady)) {
+      throttle_header(account.bucket.wait_time(now.steady));
+      lock.unlock();
+      return fail(ApiStatus::kRateLimitExceeded);
+    }
+    if (knobs.quota_reset_seconds > 0) {
+      auto period = std::chrono::seconds(knobs.quota_reset_seconds);
+      if (now.steady - account.quota_window_start >= period) {
+        auto periods = (now.steady - account.quota_window_start) / period;
+        account.quota_window_start += periods * period;
+        account.quota_used = 0;
+      }
+    }
+    if (knobs.quota > 0 && account.quota_used >= knobs.quota) {
+      if (knobs.quota_reset_seconds > 0) {
+        throttle_header(account.quota_window_start +
+                        std::chrono::seconds(knobs.quota_reset_seconds) - now.steady);
+      }
+      lock.unlock();
+      return fail(ApiStatus::kOutOfQuota);
+    }
+    // Admitted: holds a concurrency slot until the answer is delivered.
+    ++account.in_flight;
+    ++stats_->in_flight;
+    stats_->peak_in_flight = std::max(stats_->peak_in_flight, stats_->in_flight);
+    Account* slot_owner = &account;  // accounts are never removed
+    slot = std::shared_ptr<void>(nullptr, [this, slot_owner](void*) {
+      std::lock_guard slot_lock(mu_);
+      --slot_owner->in_flight;
+      --stats_->in_flight;
+    });
+    if (knobs.fail_rate > 0 && uniform() < knobs.fail_rate) {
+      ++stats_->injected_internal_error;
+      lock.unlock();
+      return fail(ApiStatus::kInternalError);
+    }
+    ++account.quota_used;
+  }
+
+  const std::string* file_url = params.get("file_url");
+  const std::string* file_id = params.get("file_id");
+  bool has_url = file_url && !file_url->empty();
+  bool has_id = file_id && !file_id->empty();
+  int sources = int{params.has_file} + int{has_url} + int{has_id};
+  if (sources == 0) {
+    return fail(ApiStatus::kInvalidArgument, "one of file, file_url or file_id is required");
+  }
+  if (sources > 1) {
+    std::string given;
+    if (params.has_file) given += "file";
+    if (has_url) given += given.empty() ? "file_url" : " and file_url";
+    if (has_id) given += given.empty() ? "file_id" : " and file_id";
+    return fail(ApiStatus::kInvalidArgument,
+                "only one of file, file_url and file_id may be given, got " + given);
+  }
+  if (const std::string* rotate = params.get("auto_rotate")) {
+    std::string v = lowercase(*rotate);
+    if (v != "true" && v != "false" && v != "1" && v != "0") {
+      return fail(ApiStatus::kInvalidArgument,
+                  "auto_rotate must be true or false, got \"" + *rotate + "\"");
+    }
+  }
+
+  if (params.has_file) {
+    auto [r, status] = judge_image(request_id, params.file_name, params.file_bytes, true);
+    return finish(std::move(r), status);
+  }
+  if (has_id) {
+    std::shared_ptr<const std::string> bytes;
+    {
+      std::lock_guard lock(mu_);
+      bytes = images_.get(*file_id);
+    }
+    if (!bytes) return fail(ApiStatus::kImageIdNotExist, std::nullopt, *file_id);
+    auto [r, status] = judge_image(request_id, *file_id, *bytes, false);
+    return finish(std::move(r), status);
+  }
+
+  // file_url: only http, only loopback unless allowed.
+  auto url = boost::urls::parse_absolute_uri(*file_url);
+  if (!url) return fail(ApiStatus::kDownloadError, "not a URL", *file_url);
+  if (url->scheme_id() != boost::urls::scheme::http) {
+    return fail(ApiStatus::kDownloadError,
+                "lfemu fetches only http:// URLs, not " + std::string(url->scheme()) + "://",
+                *file_url);
+  }
+  if (url->host().empty()) return fail(ApiStatus::kDownloadError, "the URL has no host", *file_url);
+  PendingDownload pending;
+  {
+    std::lock_guard lock(mu_);
+    pending.download.allow_remote = options_.allow_remote_downloads;
+    pending.download.timeout = std::chrono::milliseconds(options_.download_timeout_ms);
+    pending.download.max_bytes = image_limits_.max_bytes;
+    ++stats_->downloads;
+  }
+  if (!pending.download.allow_remote && !is_loopback_host(*url)) {
+    return fail(ApiStatus::kDownloadError,
+                "host " + std::string(url->host()) +
+                    " refused: lfemu downloads only from loopback hosts unless "
+                    "service.allow_remote_downloads is true",
+                *file_url);
+  }
+  pending.download.url = *file_url;
+  pending.request_id = request_id;
+  pending.account_id = account_id;
+  pending.delivery = decide_delivery(knobs);
+  for (auto& h : extra_headers) pending.delivery.headers.push_back(std::move(h));
+  pending.delivery.in_flight = std::move(slot);
+  return pending;
+}
+
+ServiceResponse VerificationService::finish_download(PendingDownload pending,
+                                                     DownloadResult result, Instant now) {
+  const std::string& url = pending.download.url;
+  auto fail = [&](ApiStatus status, std::optional<std::string> reason) {
+    return deliver(error_response(status, pending.request_id, std::move(reason), url),
+                   std::move(pending.delivery), status, pending.account_id, now);
+  };
+  switch (result.kind) {
+    case DownloadResult::Kind::kTimeout:
+      return fail(ApiStatus::kDownloadTimeout, std::nullopt);
+    case DownloadResult::Kind::kError:
+      return fail(ApiStatus::kDownloadError,
+                  result.detail.empty() ? std::nullopt : std::optional(result.detail));
+    case DownloadResult::Kind::kTooBig:
+      return fail(ApiStatus::kImageFileSizeTooBig, std::nullopt);
+    case DownloadResult::Kind::kOk:
+      break;
+  }
+  auto [r, status] = judge_image(pending.request_id, url, result.bytes, true);
+  return deliver(std::move(r), std::move(pending.delivery), status, pending.account_id, now);
+}
+
+std::pair<ServiceResponse, ApiStatus> VerificationService::judge_image(
+    const std::string& request_id, const std::string& image_name, std::string_view bytes,
+    bool store) {
+  if (auto bad = check_image(bytes, image_limits_)) {
+    return {error_response(*bad, request_id, std::nullopt, image_name), *bad};
+  }
+  FaceVerdict verdict = judge_faces(bytes);
+  if (verdict.faces != 2) {
+    const char* reason = verdict.faces <= 0   ? "no face detected"
+                         : verdict.faces == 1 ? "no two faces detected"
+                                              : "too many faces";
+    return {error_response(ApiStatus::kFaceDetectionFailed, request_id, std::string(reason),
+                           std::nullopt),
+            ApiStatus::kFaceDetectionFailed};
+  }
+  ordered_json body;
+  body["request_id"] = request_id;
+  body["status"] = "OK";
+  body["verify_score"] = verdict.score;
+  // image_id: "returned when the image came as file or file_url" (the spec).
+  if (store) {
+    std::string image_id;
+    std::string copy(bytes);  // copied outside the lock
+    {
+      std::lock_guard lock(mu_);
+      image_id = random_hex(32);
+      ++stats_->uploads_accepted;
+      images_.put(image_id, std::move(copy));
+    }
+    body["image_id"] = image_id;
+  }
+  ServiceResponse r;
+  r.body = body.dump();
+  return {std::move(r), ApiStatus::kOk};
+}
+
+ServiceResponse VerificationService::malformed_request(std::string reason, Instant now) {
+  std::string request_id;
+  {
+    std::lock_guard lock(mu_);
+    request_id = "TID" + random_hex(32);
+  }
+  return deliver(error_response(ApiStatus::kInvalidArgument, request_id, std::move(reason),
+                                std::nullopt),
+                 Delivery{}, ApiStatus::kInvalidArgument, std::string(), now);
+}
+
+std::string VerificationService::stats_json(Instant now) {
+  std::lock_guard lock(mu_);
+  const Stats& s = *stats_;
+  json j;
+  j["uptime_ms"] =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.steady - s.start).count();
+  j["requests_total"] = s.total;
+  j["by_status"] = json::object();
+  for (const auto& [k, v] : s.by_status) j["by_status"][k] = v;
+  j["by_account"] = json::object();
+  for (const auto& [acc, m] : s.by_account) {
+    json a = json::object();
+    for (const auto& [k, v] : m) a[k] = v;
+    j["by_account"][acc] = a;
+  }
+  j["peak_rps"] = s.peak;
+  j["peak_ok_rps"] = s.peak_ok;
+  j["in_flight"] = s.in_flight;
+  j["peak_in_flight"] = s.peak_in_flight;
+  j["faults"] = {{"internal_error", s.injected_internal_error},
+                 {"reset", s.reset},
+                 {"stall", s.stall},
+                 {"truncate", s.truncate},
+                 {"bad_json", s.bad_json},
+                 {"delayed", s.delayed}};
+  j["uploads"] = {{"accepted_total", s.uploads_accepted},
+                  {"stored", images_.count()},
+                  {"stored_bytes", images_.size_bytes()},
+                  {"capacity_bytes", images_.capacity()},
+                  {"evicted", images_.evictions()},
+                  {"downloads", s.downloads}};
+  json accounts = json::object();
+  for (const auto& [id, account] : accounts_) {
+    EffectiveKnobs k = knobs_for(account.get());
+    json a;
+    a["quota_used"] = account->quota_used;
+    a["quota"] = k.quota;
+    a["in_flight"] = account->in_flight;
+    a["rps"] = k.rps;
+    a["burst"] = k.burst;
+    a["tokens"] = account->bucket.unlimited() ? json(nullptr)
+                                              : json(account->bucket.available(now.steady));
+    accounts[id] = a;
+  }
+  j["accounts"] = accounts;
+  return j.dump();
+}
+
+ServiceResponse VerificationService::handle_admin(const ServiceRequest& request,
+                                                  std::string_view path, Instant now) {
+  auto parse_body = [&]() -> Result<json> {
+    if (trim(request.body).empty()) return json::object();
+    try {
+      json j = json::parse(request.body);
+      if (!j.is_object()) return Error{"the body must be a JSON object"};
+      return j;
+    } catch (const json::parse_error& e) {
+      return Error{std::string("the body is not valid JSON: ") + e.what()};
+    }
+  };
+  auto config_json = [&]() {  // REQUIRES: mu_ held
+    json j;
+    j["defaults"] = knobs_to_json(defaults_);
+    j["service"] = {{"allow_remote_downloads", options_.allow_remote_downloads},
+                    {"download_timeout_ms", options_.download_timeout_ms},
+                    {"image_store_bytes", options_.image_store_bytes}};
+    json accounts = json::object();
+    for (const auto& [id, a] : accounts_) {
+      json aj = knobs_to_json(a->spec.knobs);
+      aj["permission"] = a->spec.permission;
+      aj["expires_at"] =
+          a->spec.expires_at ? json(format_iso8601_utc(*a->spec.expires_at)) : json(nullptr);
+      accounts[id] = aj;
+    }
+    j["accounts"] = accounts;
+    return j;
+  };
+
+  if (path == "/_admin/stats") {
+    if (request.method != "GET") return admin_error(405, "use GET /_admin/stats");
+    ServiceResponse r;
+    r.body = stats_json(now);
+    return r;
+  }
+  if (path == "/_admin/config") {
+    if (request.method == "GET") {
+      std::lock_guard lock(mu_);
+      return admin_answer(200, config_json());
+    }
+    if (request.method != "POST") return admin_error(405, "use GET or POST /_admin/config");
+    auto body = parse_body();
+    if (!body) return admin_error(400, body.error().message);
+    std::lock_guard lock(mu_);
+    // Validate everything on copies, then commit at once.
+    Knobs defaults = defaults_;
+    ServiceOptions options = options_;
+    std::map<std::string, AccountSpec> changed;
+    for (const auto& [key, v] : body->items()) {
+      if (key == "defaults") {
+        if (auto s = apply_knobs_json(v, "defaults", defaults, false); !s) {
+          return admin_error(400, s.message());
+        }
+      } else if (key == "service") {
+        if (!v.is_object()) return admin_error(400, "service must be an object");
+        for (const auto& [sk, sv] : v.items()) {
+          if (sk == "allow_remote_downloads" && sv.is_boolean()) {
+            options.allow_remote_downloads = sv.get<bool>();
+          } else if (sk == "download_timeout_ms" && sv.is_number_integer() &&
+                     sv.get<std::int64_t>() > 0) {
+            options.download_timeout_ms = sv.get<std::int64_t>();
+          } else {
+            return admin_error(400, "service." + sk +
+                                        " cannot be set here (settable: allow_remote_downloads "
+                                        "true/false, download_timeout_ms > 0)");
+          }
+        }
+      } else if (key == "accounts") {
+        if (!v.is_object()) {
+          return admin_error(400, "accounts must be an object keyed by api_id");
+        }
+        for (const auto& [id, av] : v.items()) {
+          AccountSpec spec;
+          if (auto it = accounts_.find(id); it != accounts_.end()) {
+            spec = it->second->spec;
+          } else {
+            spec.api_id = id;
+          }
+          if (auto s = apply_account_json(av, "accounts[" + id + "]", spec); !s) {
+            return admin_error(400, s.message());
+          }
+          if (spec.api_id != id) return admin_error(400, "accounts[" + id + "]: api_id differs");
+          if (spec.api_secret.empty()) {
+            return admin_error(400, "accounts[" + id + "] is new: it needs an api_secret");
+          }
+          changed[id] = std::move(spec);
+        }
+      } else {
+        return admin_error(400, "unknown key " + key + " (expected defaults, accounts, service)");
+      }
+    }
+    defaults_ = merge_knobs(default_knobs(), defaults);
+    options_.allow_remote_downloads = options.allow_remote_downloads;
+    options_.download_timeout_ms = options.download_timeout_ms;
+    for (auto& [id, spec] : changed) {
+      if (auto it = accounts_.find(id); it != accounts_.end()) {
+        it->second->spec = std::move(spec);
+      } else {
+        auto knobs = resolve_knobs(merge_knobs(defaults_, spec.knobs));
+        accounts_[id] = std::make_unique<Account>(std::move(spec), knobs, now);
+      }
+    }
+    return admin_answer(200, config_json());
+  }
+  if (path == "/_admin/reset-quota") {
+    if (request.method != "POST") return admin_error(405, "use POST /_admin/reset-quota");
+    auto body = parse_body();
+    if (!body) return admin_error(400, body.error().message);
+    std::lock_guard lock(mu_);
+    json reset = json::array();
+    std::optional<std::string> only;
+    if (body->contains("account")) {
+      if (!(*body)["account"].is_string()) return admin_error(400, "account must be a string");
+      only = (*body)["account"].get<std::string>();
+      if (!accounts_.contains(*only)) return admin_error(404, "no account " + *only);
+    }
+    for (auto& [id, a] : accounts_) {
+      if (only && id != *only) continue;
+      a->quota_used = 0;
+      a->quota_window_start = now.steady;
+      reset.push_back(id);
+    }
+    return admin_answer(200, json{{"reset", reset}});
+  }
+  if (path == "/_admin/reset-stats") {
+    if (request.method != "POST") return admin_error(405, "use POST /_admin/reset-stats");
+    std::lock_guard lock(mu_);
+    std::int64_t in_flight = stats_->in_flight;
+    stats_ = std::make_unique<Stats>();
+    stats_->start = now.steady;
+    stats_->in_flight = in_flight;
+    stats_->peak_in_flight = in_flight;
+    return admin_answer(200, json{{"reset", true}});
+  }
+  return admin_error(404, "unknown admin endpoint " + std::string(path) +
+                              " (GET /_admin/stats, GET|POST /_admin/config, "
+                              "POST /_admin/reset-quota, POST /_admin/reset-stats)");
+}
+
+}  // namespace lf
