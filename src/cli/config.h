@@ -48,13 +48,17 @@ struct Credentials {
   std::string api_secret;
 };
 
-// Reads `config_path` (empty: no file, defaults only) and overlays the
-// LFBATCH_* environment. Errors name the file, the key and the fix.
+// Reads `config_path` (empty: $LFBATCH_CONFIG if set, else no file, defaults
+// only) and overlays LFBATCH_ENDPOINT, LFBATCH_DB, LFBATCH_CONCURRENCY and
+// LFBATCH_RATE. Relative paths in the file (database, secrets_file, ca_file)
+// are relative to the file's directory. Unknown keys and values of the wrong
+// type are errors; every error names the file or variable, the key and the fix.
 Result<Config> load_config(const std::string& config_path);
 
 // Credentials from the environment, else from `config.secrets_file`.
 // Refuses a secrets file that group or others can read, saying how to fix
-// it (chmod 600). Errors say which variables to set.
+// it (chmod 600). Errors say which variables to set and never contain the
+// secret. The secret is registered with the log redactor (logging.h).
 Result<Credentials> load_credentials(const Config& config);
 
 }  // namespace lf
