@@ -485,6 +485,16 @@ Result<ReportSummary> summarize(Database& db, const JobFilter& filter, double th
 
 // ---- acting on results
 
+Result<std::int64_t> count_jobs(Database& db, const JobFilter& filter) {
+  sqlite3* h = db.handle();
+  const SqlConditions c = filter_conditions(filter);
+  Result<StmtPtr> st = prepare(h, "SELECT count(*) FROM jobs j" + c.where());
+  if (!st) return st.error();
+  bind_all(st->get(), c.params);
+  if (sqlite3_step(st->get()) != SQLITE_ROW) return db_error(h, "counting jobs");
+  return sqlite3_column_int64(st->get(), 0);
+}
+
 Result<std::int64_t> requeue(Database& db, const JobFilter& filter, UnixMillis now) {
   sqlite3* h = db.handle();
   SqlConditions c = filter_conditions(filter);

@@ -168,6 +168,9 @@ class JobCursor {
 Result<ReportSummary> summarize(Database& db, const JobFilter& filter, double threshold, UnixMillis now,
                                 int failure_limit = 500);
 
+// How many jobs match `filter`.
+Result<std::int64_t> count_jobs(Database& db, const JobFilter& filter);
+
 // Puts the done and failed jobs matching `filter` back to pending, due at
 // `now`, with attempts = 0 and the last result cleared; their attempts rows
 // (the history) stay. One transaction. Returns how many jobs were re-queued.

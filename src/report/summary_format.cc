@@ -75,7 +75,7 @@ void write_summary_text(const ReportSummary& s, std::ostream& out) {
     }
   }
 
-  out << fmt::format("\nScores: {} jobs with a verify_score\n", group_thousands(s.scores.count()));
+  out << fmt::format("\nScores: {} job(s) with a verify_score\n", group_thousands(s.scores.count()));
   out << fmt::format("  threshold {:g}: pass {} ({})   below {} ({})\n", s.threshold,
                      group_thousands(s.passed), percent(s.passed, s.scored()),
                      group_thousands(s.below_threshold), percent(s.below_threshold, s.scored()));
@@ -103,7 +103,7 @@ void write_summary_text(const ReportSummary& s, std::ostream& out) {
 
   out << fmt::format("\nRuns: {}\n", s.runs.size());
   for (const RunSummary& r : s.runs) {
-    out << fmt::format("  #{} started {}  {}  {} requests  {:.1f} req/s  throttled {}  quota used {}  "
+    out << fmt::format("  #{} started {}  {}  {} requests  {:.2f} req/s  throttled {}  quota used {}  "
                        "transport failures {}  done {}  failed {}  ended: {}\n",
                        r.id, format_iso8601_utc(r.started_at), format_duration(r.duration_seconds()),
                        group_thousands(r.requests), r.requests_per_second(),

@@ -56,7 +56,7 @@ TEST(SummaryText, ShowsCountsPassRateThresholdPlacementAndRuns) {
   EXPECT_NE(text.find("threshold 0.75: pass 2 (66.7%)"), std::string::npos) << text;
   EXPECT_NE(text.find("interpolated"), std::string::npos) << text;
   EXPECT_NE(text.find("deciles:"), std::string::npos) << text;
-  EXPECT_NE(text.find("#3 started 1970-01-01T00:00:10.000Z  10.0s  50 requests  5.0 req/s  throttled 5  quota used 44"),
+  EXPECT_NE(text.find("#3 started 1970-01-01T00:00:10.000Z  10.0s  50 requests  5.00 req/s  throttled 5  quota used 44"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("ended: out_of_quota"), std::string::npos) << text;
