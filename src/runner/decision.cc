@@ -1,0 +1,113 @@
+// Outcome -> settlement, and run end -> exit code.
+#include "runner/decision.h"
+
+namespace lf {
+
+Decision decide(const Job& job, const Outcome& outcome, const RetryPolicy& policy,
+                const Uniform01& uniform, UnixMillis now) {
+  Decision d;
+  d.settlement.job_id = job.id;
+  d.settlement.outcome = outcome;
+  std::optional<double> retry_after =
+      outcome.answer ? outcome.answer->retry_after_seconds : std::nullopt;
+  switch (outcome.disposition()) {
+    case Disposition::kDone:
+      d.settlement.kind = SettleKind::kDone;
+      d.final = true;
+      break;
+    case Disposition::kPermanentFailure:
+      d.settlement.kind = SettleKind::kFailed;
+      d.final = true;
+      break;
+    case Disposition::kRetryLater: {
+      int attempts_made = job.attempts + 1;
+      if (policy.may_retry(attempts_made)) {
+        d.settlement.kind = SettleKind::kRetryLater;
+        d.settlement.next_attempt_at =
+            now + policy.backoff(attempts_made, uniform, retry_after).count();
+        d.retried = true;
+      } else {
+        d.settlement.kind = SettleKind::kFailed;  // with the last code
+        d.final = true;
+      }
+      break;
+    }
+    case Disposition::kThrottled:
+      d.settlement.kind = SettleKind::kThrottled;
+      d.settlement.next_attempt_at = now + policy.throttle_delay(uniform, retry_after).count();
+      d.throttled = true;
+      d.pause = policy.retry_after(retry_after);
+      break;
+    case Disposition::kStopForQuota:
+      d.settlement.kind = SettleKind::kRelease;
+      d.stop = StopSignal::kQuota;
+      break;
+    case Disposition::kAbortCredentials:
+      d.settlement.kind = SettleKind::kRelease;
+      d.stop = StopSignal::kCredentials;
+      break;
+    case Disposition::kAbortConfiguration:
+      d.settlement.kind = SettleKind::kRelease;
+      d.stop = StopSignal::kConfiguration;
+      break;
+  }
+  return d;
+}
+
+std::string_view ended_how(RunEnd end) {
+  switch (end) {
+    case RunEnd::kCompleted: return "completed";
+    case RunEnd::kDeadline: return "deadline";
+    case RunEnd::kBudget: return "budget";
+    case RunEnd::kOutOfQuota: return "out_of_quota";
+    case RunEnd::kInterrupted: return "interrupted";
+    case RunEnd::kTerminated: return "interrupted";
+    case RunEnd::kAbortedCredentials: return "aborted_credentials";
+    case RunEnd::kAbortedConfiguration: return "aborted_configuration";
+    case RunEnd::kStoreError: return "store_error";
+    case RunEnd::kLocked: return "locked";
+  }
+  return "store_error";
+}
+
+int exit_code_of(RunEnd end) {
+  switch (end) {
+    case RunEnd::kCompleted:
+    case RunEnd::kDeadline:
+    case RunEnd::kBudget: return 0;
+    case RunEnd::kOutOfQuota: return 75;
+    case RunEnd::kAbortedCredentials: return 77;
+    case RunEnd::kAbortedConfiguration: return 78;
+    case RunEnd::kInterrupted: return 130;
+    case RunEnd::kTerminated: return 143;
+    case RunEnd::kStoreError: return 3;
+    case RunEnd::kLocked: return 69;
+  }
+  return 3;
+}
+
+namespace {
+
+int weight(RunEnd end) {
+  switch (end) {
+    case RunEnd::kCompleted: return 0;
+    case RunEnd::kDeadline:
+    case RunEnd::kBudget: return 1;
+    case RunEnd::kOutOfQuota: return 2;
+    case RunEnd::kInterrupted:
+    case RunEnd::kTerminated: return 3;
+    case RunEnd::kAbortedCredentials: return 4;
+    case RunEnd::kAbortedConfiguration: return 5;
+    case RunEnd::kLocked: return 6;
+    case RunEnd::kStoreError: return 7;
+  }
+  return 7;
+}
+
+}  // namespace
+
+RunEnd stronger_end(RunEnd current, RunEnd next) {
+  return weight(next) > weight(current) ? next : current;
+}
+
+}  // namespace lf

@@ -1,0 +1,68 @@
+// What a run shows while it works and when it ends: the progress bar (TTY),
+// the periodic log line (cron), and the one-line JSON summary (--json).
+// Pure formatting of snapshots; the engine decides when to print.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "core/job.h"
+#include "runner/decision.h"
+
+namespace lf {
+
+// The counters of a run at one moment. Counts are of this run only.
+struct RunStats {
+  std::int64_t requests = 0;   // requests sent and answered (or failed)
+  std::int64_t done = 0;       // jobs settled done
+  std::int64_t failed = 0;     // jobs settled failed
+  std::int64_t retried = 0;    // transient failures sent back for another attempt
+  std::int64_t throttled = 0;  // RATE_LIMIT_EXCEEDED answers
+  std::map<std::string, std::int64_t> by_code;  // every code other than OK, per request
+};
+
+struct ProgressSnapshot {
+  RunStats stats;
+  std::int64_t total = 0;       // jobs to do when the run started
+  int in_flight = 0;
+  double elapsed_seconds = 0;
+  double recent_requests_per_second = 0;  // over the last few seconds
+  double recent_finished_per_second = 0;  // jobs reaching done/failed, same window
+  double rate_limit = 0;        // the rate controller's rate; 0 = not limiting
+  std::string state;            // "", "waiting for quota", "stopping"
+};
+
+// "[########............]  1234/2000  61.7%  48.9 req/s  ETA 0:15  in flight 16
+//  | throttled 3 | INTERNAL_ERROR 12 CONNECTION_LOST 4", at most `width`
+// columns (the error list is cut first).
+std::string format_progress_bar(const ProgressSnapshot& s, int width);
+
+// One log line for a non-interactive run: the same facts without the bar.
+std::string format_progress_line(const ProgressSnapshot& s);
+
+// "1:02:03", "4:05", "--:--" for an unknown or absurd time.
+std::string format_eta(double seconds);
+
+struct RunSummary {
+  RunId run_id = 0;            // 0 when the run never started (lock, database, options)
+  RunEnd end = RunEnd::kCompleted;
+  std::string detail;          // why it ended, in words
+  RunStats stats;
+  std::int64_t total = 0;      // jobs to do when the run started
+  std::int64_t remaining = 0;  // jobs pending or leased after the run
+  std::int64_t released = 0;   // leased jobs put back unsent at the end
+  double elapsed_seconds = 0;
+  double requests_per_second = 0;
+  int exit_code() const { return exit_code_of(end); }
+};
+
+// One line of JSON: {"run_id","ended","exit_code","detail","total","done",
+// "failed","retried","throttled","requests","remaining","elapsed_s",
+// "req_per_s","by_code":{...}}.
+std::string summary_json(const RunSummary& summary);
+
+// A human sentence for the log at the end of a run.
+std::string summary_line(const RunSummary& summary);
+
+}  // namespace lf

@@ -1,0 +1,647 @@
+// The run engine (see runner.h): coroutines on one io_context, SQLite on the
+// StoreWorker thread.
+#include "runner/runner.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <exception>
+#include <random>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
+
+#include "runner/decision.h"
+#include "runner/store_worker.h"
+#include "store/database.h"
+#include "store/job_queue.h"
+#include "store/run_log.h"
+#include "store/runner_lock.h"
+
+namespace lf {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using SteadyClock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+std::string lease_owner_of(RunId run_id) { return fmt::format("run-{}", run_id); }
+
+namespace {
+
+UnixMillis wall_now() {
+  return std::chrono::duration_cast<milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Wakes every coroutine waiting on it; waiters re-check their condition
+// after every wake (single-threaded, so a check and the wait that follows it
+// cannot be split by a notify).
+class Event {
+ public:
+  // Waits until notify() or until `timeout` has passed.
+  awaitable<void> wait(SteadyClock::duration timeout = SteadyClock::duration::max()) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    if (timeout == SteadyClock::duration::max()) {
+      timer.expires_at(SteadyClock::time_point::max());
+    } else {
+      timer.expires_after(std::max(timeout, SteadyClock::duration::zero()));
+    }
+    waiters_.push_back(&timer);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &timer));
+  }
+  void notify() {
+    for (asio::steady_timer* t : waiters_) t->cancel();
+  }
+
+ private:
+  std::vector<asio::steady_timer*> waiters_;
+};
+
+// Seconds elapsed over the last few progress ticks, for req/s and ETA.
+class RecentRate {
+ public:
+  void add(SteadyClock::time_point t, std::int64_t requests, std::int64_t finished) {
+    samples_.push_back({t, requests, finished});
+    while (samples_.size() > 2 && samples_.front().t < t - std::chrono::seconds(10)) {
+      samples_.pop_front();
+    }
+  }
+  double requests_per_second() const { return per_second(&Sample::requests); }
+  double finished_per_second() const { return per_second(&Sample::finished); }
+
+ private:
+  struct Sample {
+    SteadyClock::time_point t;
+    std::int64_t requests;
+    std::int64_t finished;
+  };
+  double per_second(std::int64_t Sample::*field) const {
+    if (samples_.size() < 2) return 0;
+    double dt = std::chrono::duration<double>(samples_.back().t - samples_.front().t).count();
+    if (dt <= 0) return 0;
+    return static_cast<double>(samples_.back().*field - samples_.front().*field) / dt;
+  }
+  std::deque<Sample> samples_;
+};
+
+int terminal_width() {
+  winsize ws{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) return ws.ws_col;
+  return 100;
+}
+
+class Engine {
+ public:
+  Engine(asio::io_context& io, const RunOptions& options, StoreWorker& store, ApiClient& client,
+         RunId run_id, std::int64_t total)
+      : io_(io),
+        ex_(io.get_executor()),
+        options_(options),
+        store_(store),
+        client_(client),
+        run_id_(run_id),
+        owner_(lease_owner_of(run_id)),
+        controller_(options.rate, SteadyClock::now()),
+        policy_(options.retry),
+        rng_(options.seed ? *options.seed : std::random_device{}()),
+        total_(total),
+        started_(SteadyClock::now()) {
+    uniform_ = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); };
+  }
+
+  // Called from the StoreWorker thread.
+  void store_failed(const Error& error) {
+    asio::post(ex_, [this, message = error.message] {
+      spdlog::error("database: {}", message);
+      request_stop(RunEnd::kStoreError, "database: " + message);
+    });
+  }
+
+  awaitable<void> run() {
+    if (options_.handle_signals) asio::co_spawn(ex_, watch_signals(), asio::detached);
+    if (options_.deadline) asio::co_spawn(ex_, watch_deadline(), asio::detached);
+    asio::co_spawn(ex_, report_progress(), asio::detached);
+    feeder_running_ = true;
+    asio::co_spawn(ex_, feed(), asio::detached);
+
+    co_await dispatch();
+
+    // Stopped dispatching: let the requests in flight finish, and the feeder
+    // return from a lease it may be waiting for.
+    while (in_flight_ > 0 || feeder_running_) co_await wake_.wait();
+
+    // Jobs leased but never sent go back untouched (after every settlement
+    // queued so far, so none is overtaken).
+    // (Store calls are built as named std::functions first: GCC 12 destroys
+    // a lambda temporary inside a co_await expression twice.)
+    std::function<Result<std::int64_t>(JobQueue&, RunLog&)> release =
+        [owner = owner_](JobQueue& q, RunLog&) { return q.release_all(owner, wall_now()); };
+    auto released = co_await store_call(std::move(release));
+    if (released) released_ = *released;
+    std::function<Result<QueueCounts>(JobQueue&, RunLog&)> count =
+        [](JobQueue& q, RunLog&) { return q.counts(wall_now()); };
+    auto counts = co_await store_call(std::move(count));
+    if (counts) {
+      remaining_ = count_of(*counts, "pending") + count_of(*counts, "leased");
+    }
+    finished_ = true;
+    wake_.notify();
+    if (signals_) signals_->cancel();
+    client_.close_idle();
+  }
+
+  RunSummary summary() const {
+    RunSummary s;
+    s.run_id = run_id_;
+    s.end = end_;
+    s.detail = detail_;
+    s.stats = stats_;
+    s.total = total_;
+    s.remaining = remaining_;
+    s.released = released_;
+    s.elapsed_seconds = std::chrono::duration<double>(SteadyClock::now() - started_).count();
+    s.requests_per_second =
+        s.elapsed_seconds > 0 ? static_cast<double>(stats_.requests) / s.elapsed_seconds : 0;
+    return s;
+  }
+
+ private:
+  enum class QuotaState { kOpen, kWaiting, kProbing };
+
+  static std::int64_t count_of(const QueueCounts& c, const std::string& state) {
+    auto it = c.by_state.find(state);
+    return it == c.by_state.end() ? 0 : it->second;
+  }
+
+  // Runs `fn` on the StoreWorker thread (after the settlements queued before
+  // it) and resumes with its result on the engine's executor. The run's
+  // work guard keeps the io_context alive meanwhile.
+  template <typename T>
+  awaitable<T> store_call(std::function<T(JobQueue&, RunLog&)> fn) {
+    auto initiate = [this, fn = std::move(fn)](auto handler) mutable {
+      auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+      store_.call([ex = ex_, shared, fn = std::move(fn)](JobQueue& q, RunLog& l) mutable {
+        auto result = std::make_shared<T>(fn(q, l));
+        asio::post(ex, [shared, result]() mutable { (*shared)(std::move(*result)); });
+      });
+    };
+    co_return co_await asio::async_initiate<decltype(use_awaitable), void(T)>(std::move(initiate),
+                                                                               use_awaitable);
+  }
+
+  void request_stop(RunEnd end, std::string detail) {
+    RunEnd stronger = stopping_ ? stronger_end(end_, end) : end;
+    if (!stopping_ || stronger != end_) {
+      end_ = stronger;
+      detail_ = std::move(detail);
+    }
+    if (!stopping_) {
+      stopping_ = true;
+      spdlog::debug("stopping: {} ({})", ended_how(end_), detail_);
+    }
+    wake_.notify();
+  }
+
+  // Leases due jobs in batches, keeping at most 2 x concurrency ahead, and
+  // notices when the queue has nothing left.
+  awaitable<void> feed() {
+    const std::size_t target = static_cast<std::size_t>(2 * options_.concurrency);
+    const std::size_t low = static_cast<std::size_t>(options_.concurrency);
+    auto last_counts = SteadyClock::time_point{};
+    while (!stopping_) {
+      if (buffer_.size() > low) {
+        co_await wake_.wait();
+        continue;
+      }
+      int want = static_cast<int>(target - buffer_.size());
+      std::function<Result<std::vector<Job>>(JobQueue&, RunLog&)> lease =
+          [want, owner = owner_, millis = options_.lease_millis](JobQueue& q, RunLog&) {
+            return q.lease(want, owner, wall_now(), millis);
+          };
+      auto jobs = co_await store_call(std::move(lease));
+      if (!jobs) {
+        request_stop(RunEnd::kStoreError, "leasing jobs: " + jobs.error().message);
+        break;
+      }
+      if (!jobs->empty()) {
+        for (Job& j : *jobs) buffer_.push_back(std::move(j));
+        wake_.notify();
+        continue;
+      }
+      // Nothing due now. When nothing is in flight either, ask whether
+      // anything is left at all (at most once a second: counting is a scan).
+      if (buffer_.empty() && in_flight_ == 0 && quota_state_ == QuotaState::kOpen &&
+          SteadyClock::now() - last_counts >= std::chrono::seconds(1)) {
+        last_counts = SteadyClock::now();
+        std::function<Result<QueueCounts>(JobQueue&, RunLog&)> count = [](JobQueue& q, RunLog&) {
+          UnixMillis now = wall_now();
+          (void)q.recover_expired_leases(now);
+          return q.counts(now);
+        };
+        auto counts = co_await store_call(std::move(count));
+        if (!counts) {
+          request_stop(RunEnd::kStoreError, "counting jobs: " + counts.error().message);
+          break;
+        }
+        if (count_of(*counts, "pending") == 0 && count_of(*counts, "leased") == 0 &&
+            buffer_.empty() && in_flight_ == 0) {
+          request_stop(RunEnd::kCompleted, "");
+          break;
+        }
+        if (count_of(*counts, "pending") > 0 && counts->due_now == 0) continue_waiting_logged();
+      }
+      co_await wake_.wait(milliseconds(100));
+    }
+    feeder_running_ = false;
+    wake_.notify();
+  }
+
+  void continue_waiting_logged() {
+    if (!logged_waiting_) {
+      spdlog::debug("waiting for jobs whose next attempt is not due yet");
+      logged_waiting_ = true;
+    }
+  }
+
+  // Sends the buffered jobs: at most `concurrency` in flight, paced by the
+  // rate controller, within the budget and the deadline, one probe at a time
+  // while waiting for quota.
+  awaitable<void> dispatch() {
+    for (;;) {
+      if (stopping_) co_return;
+      if (in_flight_ >= options_.concurrency || buffer_.empty() ||
+          quota_state_ == QuotaState::kProbing) {
+        co_await wake_.wait();
+        continue;
+      }
+      if (quota_state_ == QuotaState::kWaiting) {
+        auto now = SteadyClock::now();
+        if (now < quota_until_) {
+          co_await wake_.wait(quota_until_ - now);
+          continue;
+        }
+      }
+      auto wait = controller_.acquire(SteadyClock::now());
+      if (wait > SteadyClock::duration::zero()) {
+        co_await wake_.wait(wait);
+        continue;
+      }
+      if (options_.max_requests > 0 && sent_ >= options_.max_requests) {
+        request_stop(RunEnd::kBudget, fmt::format("--max-requests {} spent", options_.max_requests));
+        co_return;
+      }
+      if (options_.deadline && wall_now() >= *options_.deadline) {
+        request_stop(RunEnd::kDeadline, "deadline reached");
+        co_return;
+      }
+      bool probe = false;
+      if (quota_state_ == QuotaState::kWaiting) {
+        quota_state_ = QuotaState::kProbing;
+        probe = true;
+        spdlog::info("probing the quota with one request");
+      }
+      Job job = std::move(buffer_.front());
+      buffer_.pop_front();
+      ++sent_;
+      ++in_flight_;
+      wake_.notify();  // the feeder may top the buffer up
+      asio::co_spawn(ex_, request(std::move(job), probe), asio::detached);
+    }
+  }
+
+  awaitable<void> request(Job job, bool probe) {
+    auto sent_at = SteadyClock::now();
+    UnixMillis started = wall_now();
+    Outcome outcome;
+    try {
+      outcome = co_await client_.verify(job);
+    } catch (const std::exception& e) {
+      // ApiClient promises not to throw; if it does, the attempt is a
+      // transport failure like any other.
+      outcome = Outcome{};
+      outcome.failure = TransportFailure::kConnectionLost;
+      outcome.failure_detail = std::string("client error: ") + e.what();
+    }
+    outcome.job_id = job.id;
+    if (outcome.started_at == 0) outcome.started_at = started;
+    if (outcome.finished_at == 0) outcome.finished_at = wall_now();
+    if (!outcome.answer && !outcome.failure) {
+      outcome.failure = TransportFailure::kMalformedResponse;
+      outcome.failure_detail = "the client returned neither an answer nor a failure";
+    }
+    --in_flight_;
+    settle(job, outcome, sent_at, probe);
+    wake_.notify();
+  }
+
+  void settle(const Job& job, const Outcome& outcome, SteadyClock::time_point sent_at,
+              bool probe) {
+    auto now = SteadyClock::now();
+    Decision d = decide(job, outcome, policy_, uniform_, wall_now());
+    controller_.on_response(sent_at, now, d.throttled);
+    if (d.pause) controller_.pause_until(now + *d.pause);
+
+    RunCounts delta;
+    delta.requests = 1;
+    delta.done = d.settlement.kind == SettleKind::kDone ? 1 : 0;
+    delta.failed = d.settlement.kind == SettleKind::kFailed ? 1 : 0;
+    delta.retried = d.retried ? 1 : 0;
+    delta.throttled = d.throttled ? 1 : 0;
+    stats_.requests += 1;
+    stats_.done += delta.done;
+    stats_.failed += delta.failed;
+    stats_.retried += delta.retried;
+    stats_.throttled += delta.throttled;
+    std::string code(outcome.code());
+    if (code != "OK") ++stats_.by_code[code];
+
+    std::string reason = outcome.answer ? outcome.answer->reason : outcome.failure_detail;
+    switch (d.stop) {
+      case StopSignal::kNone:
+        if (probe && quota_state_ == QuotaState::kProbing) {
+          quota_state_ = QuotaState::kOpen;
+          spdlog::info("quota available again; resuming");
+        }
+        break;
+      case StopSignal::kQuota:
+        if (options_.quota_wait) {
+          if (quota_state_ != QuotaState::kWaiting) {
+            spdlog::warn("OUT_OF_QUOTA: pausing; probing again in {:.1f}s",
+                         std::chrono::duration<double>(*options_.quota_wait).count());
+          }
+          quota_state_ = QuotaState::kWaiting;
+          quota_until_ = now + *options_.quota_wait;
+        } else {
+          request_stop(RunEnd::kOutOfQuota,
+                       fmt::format("OUT_OF_QUOTA after {} requests", stats_.requests));
+        }
+        break;
+      case StopSignal::kCredentials:
+        request_stop(RunEnd::kAbortedCredentials,
+                     fmt::format("{}{}{}: check LINKFACE_API_ID / LINKFACE_API_SECRET or the "
+                                 "secrets file",
+                                 code, reason.empty() ? "" : " ", reason));
+        break;
+      case StopSignal::kConfiguration:
+        request_stop(RunEnd::kAbortedConfiguration,
+                     fmt::format("{}: {} is not the API's path; check --endpoint or the "
+                                 "config's \"endpoint\"",
+                                 code, options_.client.endpoint));
+        break;
+    }
+    if (d.settlement.kind == SettleKind::kFailed || d.retried) {
+      spdlog::debug("job {}: {}{}{} -> {}", job.id, code, reason.empty() ? "" : ": ", reason,
+                    d.retried ? "retry" : "failed");
+    }
+    store_.settle(std::move(d.settlement), delta);
+  }
+
+  awaitable<void> watch_signals() {
+    signals_.emplace(ex_, SIGINT, SIGTERM);
+    int seen = 0;
+    for (;;) {
+      boost::system::error_code ec;
+      int sig = co_await signals_->async_wait(asio::redirect_error(use_awaitable, ec));
+      if (ec) co_return;
+      ++seen;
+      RunEnd end = sig == SIGINT ? RunEnd::kInterrupted : RunEnd::kTerminated;
+      if (seen > 1) {
+        // Nothing is lost: what was committed stays; leases of the jobs in
+        // flight expire and the next run recovers them.
+        std::fputs("\nlfbatch: second signal, exiting now\n", stderr);
+        std::_Exit(exit_code_of(end));
+      }
+      spdlog::warn("{}: finishing {} requests in flight, then stopping (again to exit now)",
+                   sig == SIGINT ? "SIGINT" : "SIGTERM", in_flight_);
+      request_stop(end, sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+  }
+
+  awaitable<void> watch_deadline() {
+    while (!stopping_) {
+      UnixMillis left = *options_.deadline - wall_now();
+      if (left <= 0) {
+        request_stop(RunEnd::kDeadline, "deadline reached");
+        break;
+      }
+      co_await wake_.wait(milliseconds(std::min<std::int64_t>(left, 60'000)));
+    }
+  }
+
+  ProgressSnapshot snapshot() const {
+    ProgressSnapshot s;
+    s.stats = stats_;
+    s.total = total_;
+    s.in_flight = in_flight_;
+    s.elapsed_seconds = std::chrono::duration<double>(SteadyClock::now() - started_).count();
+    s.recent_requests_per_second = recent_.requests_per_second();
+    s.recent_finished_per_second = recent_.finished_per_second();
+    s.rate_limit = controller_.rate();
+    if (stopping_) {
+      s.state = "stopping";
+    } else if (quota_state_ != QuotaState::kOpen) {
+      s.state = "waiting for quota";
+    }
+    return s;
+  }
+
+  awaitable<void> report_progress() {
+    ProgressStyle style = options_.progress;
+    if (style == ProgressStyle::kAuto) {
+      style = isatty(STDERR_FILENO) ? ProgressStyle::kBar : ProgressStyle::kLines;
+    }
+    const auto tick = style == ProgressStyle::kBar ? milliseconds(250) : milliseconds(1000);
+    auto next_line = SteadyClock::now() + options_.log_interval;
+    asio::steady_timer timer(ex_);
+    while (!finished_) {
+      timer.expires_after(tick);
+      boost::system::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+      auto now = SteadyClock::now();
+      recent_.add(now, stats_.requests, stats_.done + stats_.failed);
+      if (finished_) break;
+      if (style == ProgressStyle::kBar) {
+        std::string bar = format_progress_bar(snapshot(), terminal_width() - 1);
+        std::fprintf(stderr, "\r\033[K%s", bar.c_str());
+        std::fflush(stderr);
+        bar_shown_ = true;
+      } else if (style == ProgressStyle::kLines && now >= next_line) {
+        spdlog::info("{}", format_progress_line(snapshot()));
+        next_line = now + options_.log_interval;
+      }
+    }
+    if (bar_shown_) {
+      std::string bar = format_progress_bar(snapshot(), terminal_width() - 1);
+      std::fprintf(stderr, "\r\033[K%s\n", bar.c_str());
+      std::fflush(stderr);
+    }
+  }
+
+  asio::io_context& io_;
+  asio::any_io_executor ex_;
+  const RunOptions& options_;
+  StoreWorker& store_;
+  ApiClient& client_;
+  RunId run_id_;
+  std::string owner_;
+  RateController controller_;
+  RetryPolicy policy_;
+  std::mt19937_64 rng_;
+  Uniform01 uniform_;
+  std::int64_t total_;
+  SteadyClock::time_point started_;
+
+  Event wake_;
+  std::deque<Job> buffer_;      // leased, not yet sent; at most 2 x concurrency
+  int in_flight_ = 0;
+  std::int64_t sent_ = 0;       // requests dispatched (the budget counts these)
+  bool feeder_running_ = false;
+  bool stopping_ = false;
+  bool finished_ = false;
+  bool logged_waiting_ = false;
+  bool bar_shown_ = false;
+  RunEnd end_ = RunEnd::kCompleted;
+  std::string detail_;
+  QuotaState quota_state_ = QuotaState::kOpen;
+  SteadyClock::time_point quota_until_{};
+  RunStats stats_;
+  RecentRate recent_;
+  std::int64_t released_ = 0;
+  std::int64_t remaining_ = 0;
+  std::optional<asio::signal_set> signals_;
+};
+
+RunSummary failed_start(RunEnd end, std::string detail) {
+  RunSummary s;
+  s.end = end;
+  s.detail = std::move(detail);
+  return s;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+}  // namespace
+
+RunSummary run_queue(const RunOptions& options) {
+  // The runs write to sockets that peers may close; a broken pipe is an
+  // error code, never a signal that kills the process.
+  ::signal(SIGPIPE, SIG_IGN);
+
+  Result<RunnerLock> lock = RunnerLock::acquire(options.db_path);
+  if (!lock) return failed_start(RunEnd::kLocked, lock.error().message);
+
+  Result<std::unique_ptr<Database>> db = Database::open(options.db_path, /*create=*/false);
+  if (!db) return failed_start(RunEnd::kStoreError, db.error().message);
+  JobQueue queue(**db);
+  RunLog log(**db);
+
+  // Holding the lock proves no other run is alive: every lease an unfinished
+  // run left behind is orphaned. Put those jobs back and mark the runs
+  // crashed; then recover any other expired lease.
+  UnixMillis now = wall_now();
+  auto recent = log.recent_runs(100);
+  if (!recent) return failed_start(RunEnd::kStoreError, recent.error().message);
+  std::int64_t recovered = 0;
+  for (const RunRecord& r : *recent) {
+    if (r.finished_at) continue;
+    auto n = queue.release_all(lease_owner_of(r.id), now);
+    if (!n) return failed_start(RunEnd::kStoreError, n.error().message);
+    recovered += *n;
+  }
+  auto crashed = log.mark_crashed_runs();
+  if (!crashed) return failed_start(RunEnd::kStoreError, crashed.error().message);
+  auto expired = queue.recover_expired_leases(now);
+  if (!expired) return failed_start(RunEnd::kStoreError, expired.error().message);
+  recovered += *expired;
+  if (*crashed > 0 || recovered > 0) {
+    spdlog::warn("recovered {} jobs leased by {} earlier run(s) that did not finish", recovered,
+                 *crashed);
+  }
+
+  auto counts = queue.counts(now);
+  if (!counts) return failed_start(RunEnd::kStoreError, counts.error().message);
+  std::int64_t total = 0;
+  if (auto it = counts->by_state.find("pending"); it != counts->by_state.end()) total = it->second;
+
+  asio::io_context io(1);
+  auto make = options.make_client;
+  Result<std::unique_ptr<ApiClient>> client =
+      make ? make(io.get_executor(), options.client)
+           : ApiClient::create(io.get_executor(), options.client);
+  if (!client) return failed_start(RunEnd::kAbortedConfiguration, client.error().message);
+
+  Result<RunId> run_id = log.start_run(options.settings_json, host_name(), getpid(), now);
+  if (!run_id) return failed_start(RunEnd::kStoreError, run_id.error().message);
+  spdlog::info("run {}: {} jobs to do, concurrency {}, rate {}", *run_id, total,
+               options.concurrency,
+               options.rate.ceiling_rps > 0 ? fmt::format("{}/s", options.rate.ceiling_rps)
+                                            : std::string("adaptive"));
+
+  Engine* engine_ptr = nullptr;
+  StoreWorkerOptions worker_options;
+  worker_options.owner = lease_owner_of(*run_id);
+  worker_options.run_id = *run_id;
+  worker_options.lease_millis = options.lease_millis;
+  worker_options.now = wall_now;
+  worker_options.on_error = [&engine_ptr](const Error& e) {
+    if (engine_ptr) engine_ptr->store_failed(e);
+  };
+  RunSummary summary;
+  {
+    StoreWorker worker(queue, log, worker_options);
+    Engine engine(io, options, worker, **client, *run_id, total);
+    engine_ptr = &engine;
+    auto guard = asio::make_work_guard(io);
+    bool done = false;
+    asio::co_spawn(io, engine.run(), [&](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          spdlog::critical("runner: {}", ex.what());
+        }
+      }
+      done = true;
+      guard.reset();
+      io.stop();
+    });
+    io.run();
+    (void)done;
+    summary = engine.summary();
+    worker.stop();
+    engine_ptr = nullptr;
+  }
+  client->reset();
+
+  // The worker has joined: the connection is ours again.
+  Status finished = log.finish_run(*run_id, ended_how(summary.end), summary.detail, wall_now());
+  if (!finished) spdlog::error("recording the end of run {}: {}", *run_id, finished.message());
+  return summary;
+}
+
+}  // namespace lf
