@@ -10,8 +10,9 @@ packages=(
   sqlite3 python3 curl httpie wrk ca-certificates
   python3-pil  # decodes lfemu's synthetic test images (image_test)
 )
-# The HTML report's render test uses headless Chromium.
-if [[ "${LF_WITH_BROWSER:-1}" == 1 ]]; then packages+=(chromium); fi
+# The HTML report's render test uses headless Chromium; a CJK font so the
+# report's screenshot shows Chinese file names and reasons.
+if [[ "${LF_WITH_BROWSER:-1}" == 1 ]]; then packages+=(chromium fonts-wqy-zenhei); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -38,7 +38,7 @@ h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;margin-top:32px;border-bot
 .card span{color:#666;font-size:12px}table{border-collapse:collapse;font-size:13px;margin:8px 0}
 td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f5f5f5}
 td.n{text-align:right;font-variant-numeric:tabular-nums}tr.hl td{background:#fff3cd;font-weight:bold}
-.src{word-break:break-all;max-width:420px}.note{font-size:13px;color:#555}svg text{font-size:11px;fill:#333}
+.src{word-break:break-all;max-width:420px}.t{white-space:nowrap}.note{font-size:13px;color:#555}svg text{font-size:11px;fill:#333}
 )";
 
 std::string num(std::int64_t n) { return group_thousands(n); }
@@ -52,7 +52,7 @@ void write_histogram_svg(const ReportSummary& s, std::ostream& out) {
   const std::vector<HistogramBin> bins = s.scores.histogram(kSummaryBinWidth);
   std::int64_t peak = 1;
   for (const HistogramBin& b : bins) peak = std::max(peak, b.count);
-  constexpr double kW = 760, kH = 300, kLeft = 60, kRight = 20, kTop = 20, kBottom = 40;
+  constexpr double kW = 760, kH = 310, kLeft = 60, kRight = 30, kTop = 30, kBottom = 40;
   const double plot_w = kW - kLeft - kRight, plot_h = kH - kTop - kBottom;
   out << fmt::format(
       R"(<svg id="score-histogram" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-labelledby="hist-title">)"
@@ -94,8 +94,8 @@ void write_histogram_svg(const ReportSummary& s, std::ostream& out) {
   out << fmt::format(
       R"(<line id="threshold-line" x1="{:.1f}" y1="{}" x2="{:.1f}" y2="{}" stroke="#c62828" stroke-width="2" stroke-dasharray="6,4"/>)",
       tx, kTop, tx, kTop + plot_h);
-  out << fmt::format(R"(<text x="{:.1f}" y="{}" style="fill:#c62828">threshold {:g}</text>)", tx + 4,
-                     kTop + 10, s.threshold);
+  out << fmt::format(R"(<text x="{:.1f}" y="{}" text-anchor="middle" style="fill:#c62828">threshold {:g}</text>)",
+                     tx, kTop - 8, s.threshold);
   out << "</svg>\n";
 }
 
@@ -177,6 +177,11 @@ void write_timeline_svg(const ReportSummary& s, std::ostream& out) {
         x, y + 3, w, kRow - 8, run_colour(r), r.id,
         html_escape(r.ended_how.empty() ? "not finished" : r.ended_how),
         format_duration(r.duration_seconds()), num(r.requests));
+    const std::string label = fmt::format("{} · {} · {} requests", r.ended_how.empty() ? "not finished" : r.ended_how,
+                                          format_duration(r.duration_seconds()), num(r.requests));
+    const bool right_room = x + w + 8 + 7.0 * static_cast<double>(label.size()) < kLeft + kPlot;
+    out << fmt::format(R"(<text x="{:.1f}" y="{:.1f}" text-anchor="{}">{}</text>)",
+                       right_room ? x + w + 6 : x - 6, y + 15, right_room ? "start" : "end", html_escape(label));
     out << "\n";
   }
   out << "</svg>\n";
@@ -243,7 +248,7 @@ void write_html_report(const ReportSummary& s, std::ostream& out) {
            "<th>done</th><th>failed</th><th>ended</th></tr>\n";
     for (const RunSummary& r : s.runs) {
       out << fmt::format(
-          "<tr><td>#{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1f}</td>"
+          "<tr><td>#{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1f}</td>"
           "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
           "<td class=\"n\">{}</td><td>{}{}</td></tr>\n",
           r.id, format_iso8601_utc(r.started_at), format_duration(r.duration_seconds()), num(r.requests),
@@ -278,7 +283,7 @@ void write_html_report(const ReportSummary& s, std::ostream& out) {
     for (const FailureRow& f : s.failures) {
       out << fmt::format(
           "<tr><td class=\"n\">{}</td><td class=\"src\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td>"
-          "<td>{}</td><td>{}</td></tr>\n",
+          "<td class=\"t\">{}</td><td>{}</td></tr>\n",
           f.id, html_escape(f.source), html_escape(f.api_status), html_escape(f.reason), f.attempts,
           f.finished_at ? format_iso8601_utc(*f.finished_at) : "", html_escape(f.tag));
     }
