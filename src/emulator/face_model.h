@@ -9,10 +9,10 @@
 //   LFEMU:score=0.8312 the verify_score to answer (clamped to [0,1]).
 // The first occurrence of each marker counts; a malformed value is ignored.
 //
-// Without markers: 2 faces, and a score from the FNV-1a 64-bit hash of the
-// bytes, mapped to a realistic distribution: 80% of images uniformly in
+// Without markers: 2 faces, and a score from content_hash64 of the bytes,
+// mapped to a realistic distribution: 80% of images uniformly in
 // [0.60, 0.99) (the same person), 20% uniformly in [0.0, 0.60) (doubtful).
-// The same bytes always give the same verdict.
+// The same bytes always give the same verdict, on every platform.
 #pragma once
 
 #include <cstdint>
@@ -47,7 +47,13 @@ struct UploadVerdict {
 };
 UploadVerdict judge_upload(std::string_view image_bytes, const ImageLimits& limits = {});
 
-// 64-bit FNV-1a of `bytes` (exposed for tests and content ids).
+// A fast 64-bit hash of `bytes` (several GB/s: 4 lanes of an FNV-style
+// multiply over 8-byte little-endian words, SplitMix64 finaliser). Not
+// cryptographic; identical on every platform.
+std::uint64_t content_hash64(std::string_view bytes);
+
+// 64-bit FNV-1a of `bytes`: simple and well known, but byte-serial
+// (~300 MB/s); for short strings such as ids.
 std::uint64_t fnv1a64(std::string_view bytes);
 
 }  // namespace lf

@@ -81,6 +81,31 @@ TEST(FaceModel, DefaultScoresAreMostlyHighWithALowTail) {
   EXPECT_GT(max, 0.98);
 }
 
+TEST(FaceModel, ContentHashSeesEveryByteAndTheLength) {
+  const std::string base = make_image(ImageFormat::kPng, 30, 30);
+  const std::uint64_t h = content_hash64(base);
+  EXPECT_EQ(content_hash64(base), h);
+  for (std::size_t i = 0; i < base.size(); ++i) {
+    for (int bit : {0, 7}) {
+      std::string changed = base;
+      changed[i] = static_cast<char>(changed[i] ^ (1 << bit));
+      ASSERT_NE(content_hash64(changed), h) << i;
+    }
+  }
+  EXPECT_NE(content_hash64(std::string(40, '\0')), content_hash64(std::string(41, '\0')));
+  EXPECT_NE(content_hash64(""), content_hash64(std::string(1, '\0')));
+}
+
+TEST(FaceModel, ContentHashIsPinned) {
+  // The score of an image must not change between versions: tests, demos
+  // and recorded results depend on it.
+  std::string hundred;
+  for (int i = 0; i < 100; ++i) hundred += static_cast<char>(i * 37);
+  EXPECT_EQ(content_hash64("LinkFace"), 0x4eb23d0e00936e81ull);
+  EXPECT_EQ(content_hash64(hundred), 0x309433c3b53314a5ull);
+  EXPECT_EQ(content_hash64(""), 0xad9551d5c0b1669dull);
+}
+
 TEST(FaceModel, Fnv1aMatchesKnownVectors) {
   EXPECT_EQ(fnv1a64(""), 0xCBF29CE484222325ull);
   EXPECT_EQ(fnv1a64("a"), 0xAF63DC4C8601EC8Cull);

@@ -27,6 +27,11 @@ class Bytes {
   std::uint32_t be32(std::size_t off) const { return be16(off) << 16 | be16(off + 2); }
   std::uint32_t le32(std::size_t off) const { return le16(off) | le16(off + 2) << 16; }
   std::string_view view(std::size_t off, std::size_t n) const { return s_.substr(off, n); }
+  // Offset of the next 0xFF byte at or after `off`, or size().
+  std::size_t find_ff(std::size_t off) const {
+    const auto at = s_.find('\xFF', off);
+    return at == std::string_view::npos ? s_.size() : at;
+  }
 
  private:
   std::string_view s_;
@@ -60,7 +65,8 @@ bool is_sof(std::uint32_t m) {
 std::optional<std::pair<std::size_t, std::uint32_t>> skip_entropy_data(const Bytes& b,
                                                                       std::size_t pos) {
   while (pos + 1 < b.size()) {
-    if (b.u8(pos) != 0xFF) { ++pos; continue; }
+    pos = b.find_ff(pos);
+    if (pos + 1 >= b.size()) break;
     const std::uint32_t m = b.u8(pos + 1);
     if (m == 0x00 || (m >= 0xD0 && m <= 0xD7)) { pos += 2; continue; }
     if (m == 0xFF) { ++pos; continue; }  // fill byte
