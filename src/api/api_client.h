@@ -1,6 +1,7 @@
 // The client of the handhold_idcard_verification API: sends one job as a
 // multipart/form-data POST over HTTP or HTTPS (keep-alive pool, timeouts,
-// HTTP(S)_PROXY CONNECT tunnel) and turns what comes back into an Outcome.
+// HTTP(S)_PROXY: CONNECT tunnel for https, absolute-form requests for http)
+// and turns what comes back into an Outcome.
 // Beast stays in api_client.cc; this header only needs Asio's awaitable.
 #pragma once
 
@@ -25,7 +26,8 @@ struct ClientOptions {
   std::int64_t request_timeout_ms = 60'000;
   bool insecure = false;         // skip certificate verification
   std::string ca_file;           // extra trusted CAs (PEM), added to the system store
-  std::string proxy;             // http://host:port; empty: from HTTPS_PROXY/HTTP_PROXY/NO_PROXY
+  std::string proxy;             // http://[user:pass@]host:port, used for every request;
+                                 // empty: from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (loopback direct)
   bool use_environment_proxy = true;
   int max_idle_connections = 64; // keep-alive pool size
 };
@@ -42,6 +44,13 @@ class ApiClient {
   // every failure is an Outcome with a TransportFailure. A path job's file
   // is streamed from disk. Safe to call concurrently from many coroutines
   // on the executor given to create() (single-threaded io_context).
+  // REQUIRES: `job` and this client outlive the returned awaitable.
+  // One call is one attempt as far as the server's answer goes: the request
+  // is sent a second time only when a pooled keep-alive connection turns
+  // out to be closed before any byte of a response came back (then it goes
+  // on a fresh connection, once). started_at/finished_at span the call.
+  // A missing or unreadable file is kLocalFileError before any connection
+  // is used; failure_detail names the peer or the file, never the secret.
   virtual boost::asio::awaitable<Outcome> verify(const Job& job) = 0;
 
   // Closes idle pooled connections (for a clean shutdown).
