@@ -414,10 +414,16 @@ std::string make_corrupt(ImageFormat format, int width, int height, std::string_
   const std::string image = make_image(format, width, height, marker);
   switch (format) {
     case ImageFormat::kJpeg: return image.substr(0, image.size() - 2);   // no EOI
-    case ImageFormat::kPng: return image.substr(0, image.size() - 12);   // no IEND
-    case ImageFormat::kGif: return image.substr(0, image.size() - 1);    // no trailer
-    case ImageFormat::kBmp:                                              // pixels cut
-    case ImageFormat::kTiff: return image.substr(0, image.size() - marker.size() - 1);
+    // PNG and GIF lose their end and the last bytes of the image data, so
+    // that lenient decoders (which accept a missing IEND or trailer) fail too.
+    case ImageFormat::kPng:  // IEND, IDAT's CRC and Adler-32, and pixel rows
+      return image.substr(0, image.size() - 20 - std::max<std::size_t>(8, image.size() / 8));
+    case ImageFormat::kGif: return image.substr(0, image.size() - 1 - std::min<std::size_t>(8, image.size() / 4));
+    case ImageFormat::kBmp: {  // a quarter of the pixels (not just row padding)
+      const std::size_t pixels = image.size() - marker.size() - (14 + 40 + 256 * 4);
+      return image.substr(0, image.size() - marker.size() - std::min(pixels, 16 + pixels / 4));
+    }
+    case ImageFormat::kTiff: return image.substr(0, image.size() - 1);  // pixels are last
   }
   return image;
 }

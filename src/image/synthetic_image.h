@@ -31,8 +31,9 @@ std::string make_bmp(int width, int height, bool top_down, std::string_view mark
 // `image` cut to its first `keep_bytes` bytes (a damaged upload).
 std::string truncate_image(std::string_view image, std::size_t keep_bytes);
 
-// `image` with its final structure removed (JPEG EOI, PNG IEND, ...) so the
-// probe reports kDamaged while the headers still read.
+// A damaged image whose headers still read (the probe reports kDamaged with
+// the dimensions): JPEG without EOI, PNG and GIF cut inside the image data,
+// BMP and TIFF with pixel data cut short. Pillow refuses all of them.
 std::string make_corrupt(ImageFormat format, int width, int height,
                          std::string_view marker = {});
 

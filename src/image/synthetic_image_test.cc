@@ -74,37 +74,13 @@ std::string python_with_pillow() {
   return {};
 }
 
-TEST(SyntheticImage, PillowDecodesEveryFormat) {
-  const std::string py = python_with_pillow();
-  if (py.empty()) GTEST_SKIP() << "python3-pil not installed";
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("lf_synthetic_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  std::ostringstream expected;
-  std::vector<std::string> files;
-  int i = 0;
-  for (ImageFormat f : kAllImageFormats) {
-    for (auto [w, h] : {std::pair{9, 9}, {333, 77}, {64, 2000}}) {
-      const auto path = dir / ("img" + std::to_string(i++) + "." + std::string(to_string(f)));
-      std::ofstream(path, std::ios::binary) << make_image(f, w, h, "LFEMU:faces=2", 70000);
-      files.push_back(path.string());
-      expected << w << "x" << h << " " << 128 << "\n";
-    }
-  }
-  for (bool be : {false, true}) {
-    const auto path = dir / ("tiff_" + std::to_string(be) + ".tif");
-    std::ofstream(path, std::ios::binary) << make_tiff(40, 30, be, true, "LFEMU:faces=1");
-    files.push_back(path.string());
-    expected << "40x30 128\n";
-  }
-  const auto bmp = dir / "topdown.bmp";
-  std::ofstream(bmp, std::ios::binary) << make_bmp(40, 30, true);
-  files.push_back(bmp.string());
-  expected << "40x30 128\n";
-
-  // Prints "WxH gray" per file, gray being the value of the center pixel.
+// Each file's "WxH gray" (gray: the center pixel) as Pillow decodes it, or
+// "error" when Pillow refuses it.
+std::string decode_with_pillow(const std::string& py, const std::vector<std::string>& files) {
   std::string cmd = py + " -c '\nimport sys\nfrom PIL import Image\nfor p in sys.argv[1:]:\n"
-                         "    im = Image.open(p)\n    im.load()\n    g = im.convert(\"L\")\n"
+                         "    try:\n        im = Image.open(p)\n        im.load()\n"
+                         "    except Exception:\n        print(\"error\")\n        continue\n"
+                         "    g = im.convert(\"L\")\n"
                          "    print(\"%dx%d %d\" % (im.size[0], im.size[1],"
                          " g.getpixel((im.size[0]//2, im.size[1]//2))))\n' 2>&1";
   for (const auto& f : files) cmd += " " + f;
@@ -114,8 +90,62 @@ TEST(SyntheticImage, PillowDecodesEveryFormat) {
     while (std::fgets(buf, sizeof buf, pipe)) out += buf;
     EXPECT_EQ(::pclose(pipe), 0) << out;
   }
-  std::filesystem::remove_all(dir);
-  EXPECT_EQ(out, expected.str());
+  return out;
+}
+
+class Pillow : public testing::Test {
+ protected:
+  void SetUp() override {
+    py_ = python_with_pillow();
+    if (py_.empty()) GTEST_SKIP() << "python3-pil not installed";
+    dir_ = std::filesystem::temp_directory_path() /
+           ("lf_synthetic_" + std::to_string(::getpid()) + "_" +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  std::string write(const std::string& name, const std::string& bytes) {
+    const auto path = dir_ / name;
+    std::ofstream(path, std::ios::binary) << bytes;
+    return path.string();
+  }
+  std::string py_;
+  std::filesystem::path dir_;
+};
+
+TEST_F(Pillow, DecodesEveryFormat) {
+  std::ostringstream expected;
+  std::vector<std::string> files;
+  int i = 0;
+  for (ImageFormat f : kAllImageFormats) {
+    for (auto [w, h] : {std::pair{9, 9}, {333, 77}, {64, 2000}}) {
+      files.push_back(write("img" + std::to_string(i++) + "." + std::string(to_string(f)),
+                            make_image(f, w, h, "LFEMU:faces=2", 70000)));
+      expected << w << "x" << h << " 128\n";
+    }
+  }
+  for (bool be : {false, true}) {
+    files.push_back(write("tiff_" + std::to_string(be) + ".tif", make_tiff(40, 30, be, true, "m")));
+    expected << "40x30 128\n";
+  }
+  files.push_back(write("topdown.bmp", make_bmp(40, 30, true)));
+  expected << "40x30 128\n";
+  EXPECT_EQ(decode_with_pillow(py_, files), expected.str());
+}
+
+TEST_F(Pillow, RefusesEveryCorruptImage) {
+  std::vector<std::string> files;
+  std::string expected;
+  for (ImageFormat f : kAllImageFormats) {
+    for (auto [w, h] : {std::pair{9, 9}, {100, 80}}) {
+      files.push_back(write(std::string(to_string(f)) + std::to_string(w) + ".img",
+                            make_corrupt(f, w, h, "LFEMU:faces=2")));
+      expected += "error\n";
+    }
+  }
+  EXPECT_EQ(decode_with_pillow(py_, files), expected);
 }
 
 }  // namespace
