@@ -270,6 +270,30 @@ class TestProxy {
   tcp::acceptor acceptor_;
 };
 
+// Accepts connections and never says anything: for connect-phase timeouts
+// (TLS handshake, CONNECT answer).
+class SilentServer {
+ public:
+  explicit SilentServer(asio::io_context& ioc)
+      : acceptor_(ioc, {asio::ip::make_address("127.0.0.1"), 0}) {
+    asio::co_spawn(ioc, accept_loop(), asio::detached);
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  int connections = 0;
+
+ private:
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor_.async_accept(kUseTuple);
+      if (ec) co_return;
+      ++connections;
+      held_.push_back(std::move(socket));
+    }
+  }
+  tcp::acceptor acceptor_;
+  std::vector<tcp::socket> held_;
+};
+
 // ---------------------------------------------------------------------------
 // Helpers.
 
@@ -793,6 +817,20 @@ TEST_F(ApiClientTlsTest, StaleTlsKeepAliveIsRetried) {
   EXPECT_EQ(server.connections, 2);
 }
 
+TEST_F(ApiClientTlsTest, SilentServerIsAHandshakeTimeout) {
+  SilentServer server(ioc_);
+  ClientOptions options =
+      options_for("https://localhost:" + std::to_string(server.port()) + kPath);
+  options.connect_timeout_ms = 200;
+  auto client = client_for(options);
+  ASSERT_TRUE(client);
+  const Outcome outcome = run(*client, url_job());
+  expect_failure(outcome, TransportFailure::kTimeout);
+  EXPECT_NE(outcome.failure_detail.find("TLS handshake"), std::string::npos)
+      << outcome.failure_detail;
+  EXPECT_EQ(server.connections, 1);
+}
+
 // ---------------------------------------------------------------------------
 // Proxies.
 
@@ -871,6 +909,18 @@ TEST_F(ApiClientTest, NoProxyListBypassesTheEnvironmentProxy) {
   // the proxy was not used.
   expect_failure(run(*client, url_job()), TransportFailure::kConnectFailed);
   EXPECT_TRUE(proxy.forwarded.empty());
+}
+
+TEST_F(ApiClientTlsTest, ProxyThatNeverAnswersConnectIsATimeout) {
+  SilentServer proxy(ioc_);
+  ClientOptions options = options_for("https://lf-api.test/x");
+  options.proxy = "http://127.0.0.1:" + std::to_string(proxy.port());
+  options.connect_timeout_ms = 200;
+  auto client = client_for(options);
+  ASSERT_TRUE(client);
+  const Outcome outcome = run(*client, url_job());
+  expect_failure(outcome, TransportFailure::kTimeout);
+  EXPECT_NE(outcome.failure_detail.find("CONNECT"), std::string::npos) << outcome.failure_detail;
 }
 
 }  // namespace
