@@ -3,15 +3,12 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 
 namespace lf {
 namespace {
 
 TEST(EmulatorSettings, TheExampleConfigParses) {
-  const char* source = std::getenv("LF_SOURCE_DIR");
-  ASSERT_NE(source, nullptr);
-  auto config = load_lfemu_config(std::string(source) + "/config/lfemu.example.json");
+  auto config = load_lfemu_config(LF_LFEMU_EXAMPLE_CONFIG);
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_FALSE(config->emulator.accounts.empty());
 }

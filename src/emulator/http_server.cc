@@ -96,6 +96,7 @@ asio::awaitable<bool> send_response(beast::tcp_stream& stream, const ServerConte
   stream.expires_after(ms(ctx.options.write_timeout_ms));
   if (d.fault == DeliveryFault::kNone) {
     auto [ec, n] = co_await http::async_write(stream, res, kAsTuple);
+    d.in_flight.reset();  // delivered: the account's slot is free
     if (ec) co_return false;
     co_return res.keep_alive();
   }
@@ -126,6 +127,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const ServerContext& 
   for (;;) {
     http::request_parser<http::empty_body> header_parser;
     header_parser.header_limit(kHeaderLimit);
+    header_parser.body_limit(boost::none);  // the body loop below enforces ours
     stream.expires_after(ms(ctx.options.header_timeout_ms));
     auto [hec, hn] = co_await http::async_read_header(stream, buffer, header_parser, kAsTuple);
     if (hec) {

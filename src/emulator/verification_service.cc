@@ -636,17 +636,14 @@ ServiceResponse VerificationService::finish_download(PendingDownload pending,
 std::pair<ServiceResponse, ApiStatus> VerificationService::judge_image(
     const std::string& request_id, const std::string& image_name, std::string_view bytes,
     bool store) {
-  if (auto bad = check_image(bytes, image_limits_)) {
-    return {error_response(*bad, request_id, std::nullopt, image_name), *bad};
+  // The same verdict lfsamples' manifest predicts.
+  UploadVerdict verdict = judge_upload(bytes, image_limits_);
+  if (verdict.status == ApiStatus::kFaceDetectionFailed) {
+    return {error_response(verdict.status, request_id, std::string(verdict.reason), std::nullopt),
+            verdict.status};
   }
-  FaceVerdict verdict = judge_faces(bytes);
-  if (verdict.faces != 2) {
-    const char* reason = verdict.faces <= 0   ? "no face detected"
-                         : verdict.faces == 1 ? "no two faces detected"
-                                              : "too many faces";
-    return {error_response(ApiStatus::kFaceDetectionFailed, request_id, std::string(reason),
-                           std::nullopt),
-            ApiStatus::kFaceDetectionFailed};
+  if (verdict.status != ApiStatus::kOk) {
+    return {error_response(verdict.status, request_id, std::nullopt, image_name), verdict.status};
   }
   ordered_json body;
   body["request_id"] = request_id;
