@@ -17,11 +17,15 @@ double seconds_between(RateController::TimePoint from, RateController::TimePoint
 RateController::RateController(RateControllerOptions options, TimePoint now)
     : options_(options),
       bucket_(options.ceiling_rps > 0 ? options.ceiling_rps : 1.0,
-              options.burst > 0 ? options.burst : std::max(1.0, options.ceiling_rps), now),
+              burst_for(options.ceiling_rps), now),
       limiting_(options.ceiling_rps > 0),
       window_start_(now) {}
 
 double RateController::rate() const { return limiting_ ? bucket_.rate() : 0.0; }
+
+double RateController::burst_for(double rps) const {
+  return options_.burst > 0 ? options_.burst : std::max(2.0, rps / 10);
+}
 
 double RateController::clamp_rate(double rps) const {
   if (options_.ceiling_rps > 0) rps = std::min(rps, options_.ceiling_rps);
@@ -31,7 +35,7 @@ double RateController::clamp_rate(double rps) const {
 void RateController::set_rate(double rps, TimePoint now) {
   rps = clamp_rate(rps);
   bucket_.set_rate(rps, now);
-  bucket_.set_burst(options_.burst > 0 ? options_.burst : std::max(1.0, rps), now);
+  bucket_.set_burst(burst_for(rps), now);
 }
 
 RateController::Duration RateController::acquire(TimePoint now) {

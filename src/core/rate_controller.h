@@ -19,7 +19,8 @@ namespace lf {
 
 struct RateControllerOptions {
   double ceiling_rps = 0;   // the account's known limit (--rate); 0 = unknown
-  double burst = 0;         // bucket size (--burst); 0 = max(1, current rate)
+  double burst = 0;         // bucket size (--burst); 0 = max(2, current rate / 10): small, so
+                            // that a pause never ends in a burst the server would throttle
   double beta = 0.7;        // multiplicative decrease on a throttle
   double scale = 0.4;       // CUBIC's C, in (requests/s) per s^3
   double min_rate = 0.5;    // the rate never drops below this (requests/s)
@@ -59,6 +60,7 @@ class RateController {
   void measure(TimePoint now);
   void set_rate(double rps, TimePoint now);
   double clamp_rate(double rps) const;
+  double burst_for(double rps) const;
 
   RateControllerOptions options_;
   TokenBucket bucket_;

@@ -185,7 +185,7 @@ SimResult simulate(RateControllerOptions options, double server_rps, double serv
 }
 
 TEST(RateController, ToldNothingConvergesOnTheServersLimit) {
-  SimResult r = simulate({}, 50, 10, 16, 20ms, 20, 120);
+  SimResult r = simulate({}, 50, 5, 16, 20ms, 20, 120);
   std::printf("used %.3f throttled %.4f\n", r.used, r.throttled);
   EXPECT_GE(r.used, 0.90) << "used " << r.used;
   EXPECT_LE(r.throttled, 0.05) << "throttled " << r.throttled;
@@ -194,7 +194,7 @@ TEST(RateController, ToldNothingConvergesOnTheServersLimit) {
 TEST(RateController, ToldTheLimitUsesItAndIsAlmostNeverThrottled) {
   RateControllerOptions options;
   options.ceiling_rps = 50;
-  SimResult r = simulate(options, 50, 50, 16, 20ms, 5, 120);
+  SimResult r = simulate(options, 50, 5, 16, 20ms, 0, 120);
   std::printf("used %.3f throttled %.4f\n", r.used, r.throttled);
   EXPECT_GE(r.used, 0.97) << "used " << r.used;
   EXPECT_LE(r.throttled, 0.01) << "throttled " << r.throttled;
