@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   lf::register_init_command(app, global, exit_code);
   lf::register_enqueue_command(app, global, exit_code);
   lf::register_status_command(app, global, exit_code);
+  lf::register_run_command(app, global, exit_code);
   lf::register_report_command(app, global, exit_code);
   lf::register_retry_command(app, global, exit_code);
   lf::register_jobs_command(app, global, exit_code);

@@ -1,0 +1,186 @@
+// `lfbatch run`: maps the config and flags to RunOptions and runs the queue
+// (src/runner). Credentials come from the environment or the secrets file,
+// never from a flag.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cli/command.h"
+#include "cli/command_support.h"
+#include "cli/exit_codes.h"
+#include "runner/run_limits.h"
+#include "runner/runner.h"
+
+namespace lf {
+namespace {
+
+struct RunArgs {
+  std::optional<int> concurrency;
+  std::optional<double> rate;
+  std::optional<double> burst;
+  std::optional<int> max_attempts;
+  std::int64_t max_requests = 0;
+  std::string until;
+  std::string for_duration;
+  std::string on_quota = "stop";
+  std::string endpoint;
+  bool insecure = false;
+  bool json = false;
+  std::string progress = "auto";
+};
+
+// The run's settings as recorded in runs.settings: what a reader of a report
+// needs to interpret the run. Never the secret.
+std::string settings_json(const RunOptions& o, const RunArgs& args) {
+  nlohmann::json j = {
+      {"endpoint", o.client.endpoint},
+      {"api_id", o.client.api_id},
+      {"concurrency", o.concurrency},
+      {"rate", o.rate.ceiling_rps},
+      {"burst", o.rate.burst},
+      {"max_attempts", o.retry.max_attempts},
+      {"max_requests", o.max_requests},
+      {"on_quota", args.on_quota},
+      {"insecure", o.client.insecure},
+  };
+  if (o.deadline) j["deadline"] = *o.deadline;
+  return j.dump();
+}
+
+Result<RunOptions> run_options(const Config& config, const Credentials& credentials,
+                               const RunArgs& args) {
+  RunOptions o;
+  o.db_path = config.database;
+  o.client.endpoint = args.endpoint.empty() ? config.endpoint : args.endpoint;
+  o.client.api_id = credentials.api_id;
+  o.client.api_secret = credentials.api_secret;
+  o.client.connect_timeout_ms = config.timeouts.connect_ms;
+  o.client.request_timeout_ms = config.timeouts.request_ms;
+  o.client.insecure = args.insecure || config.insecure;
+  o.client.ca_file = config.ca_file;
+  o.concurrency = args.concurrency.value_or(config.concurrency);
+  if (o.concurrency < 1 || o.concurrency > 4096) {
+    return Error{fmt::format("--concurrency {}: give 1..4096 requests in flight", o.concurrency)};
+  }
+  o.client.max_idle_connections = std::max(o.concurrency, 1);
+  o.rate.ceiling_rps = args.rate.value_or(config.rate);
+  o.rate.burst = args.burst.value_or(config.burst);
+  if (o.rate.ceiling_rps < 0) {
+    return Error{"--rate must be >= 0 requests/s (0: find the server's limit adaptively)"};
+  }
+  if (o.rate.burst < 0) return Error{"--burst must be >= 0 (0: one second's worth of --rate)"};
+  o.retry.max_attempts = args.max_attempts.value_or(config.retry.max_attempts);
+  if (o.retry.max_attempts < 1) return Error{"--max-attempts must be at least 1"};
+  o.retry.base_delay = std::chrono::milliseconds(config.retry.base_delay_ms);
+  o.retry.max_delay = std::chrono::milliseconds(config.retry.max_delay_ms);
+  if (args.max_requests < 0) return Error{"--max-requests must be >= 0 (0: no budget)"};
+  o.max_requests = args.max_requests;
+  o.lease_millis = config.lease_seconds * 1000;
+
+  UnixMillis now = now_millis();
+  if (!args.until.empty()) {
+    auto at = next_local_time(args.until, now);
+    if (!at) return Error{"--until: " + at.error().message};
+    o.deadline = *at;
+  }
+  if (!args.for_duration.empty()) {
+    auto d = parse_duration(args.for_duration);
+    if (!d) return Error{"--for: " + d.error().message};
+    UnixMillis at = now + d->count();
+    o.deadline = o.deadline ? std::min(*o.deadline, at) : at;
+  }
+  auto on_quota = parse_on_quota(args.on_quota);
+  if (!on_quota) return on_quota.error();
+  o.quota_wait = *on_quota;
+
+  if (args.progress == "auto") {
+    o.progress = ProgressStyle::kAuto;
+  } else if (args.progress == "bar") {
+    o.progress = ProgressStyle::kBar;
+  } else if (args.progress == "lines") {
+    o.progress = ProgressStyle::kLines;
+  } else if (args.progress == "none") {
+    o.progress = ProgressStyle::kNone;
+  } else {
+    return Error{"--progress " + args.progress + ": use auto, bar, lines or none"};
+  }
+  o.settings_json = settings_json(o, args);
+  return o;
+}
+
+int run_run(const GlobalOptions& global, const RunArgs& args) {
+  Result<Config> config = effective_config(global);
+  if (!config) return fail(config.error(), kExitUsage);
+  {
+    auto db = open_database(*config, /*create=*/false);
+    if (!db) return fail(db.error(), kExitDatabase);
+  }
+  Result<Credentials> credentials = load_credentials(*config);
+  if (!credentials) return fail(credentials.error(), kExitConfig);
+  Result<RunOptions> options = run_options(*config, *credentials, args);
+  if (!options) return fail(options.error(), kExitUsage);
+  if (options->client.insecure) {
+    spdlog::warn("--insecure: TLS certificates are NOT verified; anyone on the path can read "
+                 "the API secret and forge answers");
+  }
+  if (global.quiet && options->progress == ProgressStyle::kAuto) {
+    options->progress = ProgressStyle::kNone;
+  }
+
+  RunSummary summary = run_queue(*options);
+  if (summary.run_id == 0) {
+    // The run never started: the detail says why.
+    spdlog::error("{}", summary.detail);
+  } else {
+    auto level = summary.exit_code() == 0 ? spdlog::level::info : spdlog::level::warn;
+    spdlog::log(level, "{}", summary_line(summary));
+  }
+  if (args.json) {
+    std::fputs((summary_json(summary) + "\n").c_str(), stdout);
+    std::fflush(stdout);
+  }
+  return summary.exit_code();
+}
+
+}  // namespace
+
+void register_run_command(CLI::App& app, GlobalOptions& global, int& exit_code) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "run",
+      "Send the queue's due jobs to the API until none is left, a limit is reached or a signal "
+      "stops it. Credentials: LINKFACE_API_ID / LINKFACE_API_SECRET or the config's "
+      "secrets_file. Exit codes: 0 done (or --until/--for/--max-requests reached), 75 out of "
+      "quota, 77 credentials refused, 78 wrong endpoint or missing credentials, 130/143 "
+      "interrupted, 69 another run holds the database, 3 database error");
+  cmd->add_option("--concurrency", args->concurrency, "Requests in flight (default: config, 16)");
+  cmd->add_option("--rate", args->rate,
+                  "The account's limit in requests/s, if known: never exceeded (default: config; "
+                  "0 = find it adaptively)");
+  cmd->add_option("--burst", args->burst,
+                  "Requests that may leave at once after a pause (default: one second of --rate)");
+  cmd->add_option("--max-attempts", args->max_attempts,
+                  "Requests per job before a transient failure is final (default: config, 5)");
+  cmd->add_option("--max-requests", args->max_requests,
+                  "Send at most N requests in this run (a budget; 0 = none)");
+  cmd->add_option("--until", args->until, "Stop sending at HH:MM local time (the next one)");
+  cmd->add_option("--for", args->for_duration, "Stop sending after DURATION, e.g. 90s, 15m, 2h");
+  cmd->add_option("--on-quota", args->on_quota,
+                  "On OUT_OF_QUOTA: 'stop' (exit 75, default) or 'wait=DURATION' (probe again "
+                  "with one request after DURATION)");
+  cmd->add_option("--endpoint", args->endpoint,
+                  "Full URL of the API path (default: config, the real LinkFace endpoint)");
+  cmd->add_flag("--insecure", args->insecure, "Do not verify TLS certificates (warns)");
+  cmd->add_flag("--json", args->json, "Print a one-line JSON summary on stdout at the end");
+  cmd->add_option("--progress", args->progress,
+                  "auto (a bar on a terminal, else a log line every 10 s), bar, lines or none");
+  cmd->callback([&global, &exit_code, args] { exit_code = run_run(global, *args); });
+}
+
+}  // namespace lf
