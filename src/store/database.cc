@@ -4,8 +4,10 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include "store/migrations.h"
 #include "store/statement.h"
@@ -31,6 +33,17 @@ std::string hex(std::int64_t value) {
 }  // namespace
 
 Database::~Database() { sqlite3_close_v2(db_); }
+
+int Database::on_busy(void* self, int calls_so_far) {
+  auto* db = static_cast<Database*>(self);
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+  if (calls_so_far == 0) db->busy_since_nanos_ = now;
+  if (now - db->busy_since_nanos_ >= std::int64_t{kBusyTimeoutMillis} * 1'000'000) return 0;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return 1;
+}
 
 int Database::latest_schema_version() {
   return static_cast<int>(embedded_migrations().size());
@@ -64,7 +77,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, bool c
 
 Status Database::configure_and_migrate() {
   sqlite3_extended_result_codes(db_, 1);
-  sqlite3_busy_timeout(db_, kBusyTimeoutMillis);
+  sqlite3_busy_handler(db_, &Database::on_busy, this);
 
   // The first read of the file: a file that is not SQLite fails here.
   Result<std::int64_t> application_id = pragma_int(db_, "PRAGMA application_id");

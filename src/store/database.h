@@ -45,15 +45,21 @@ class Database {
   // PRAGMA application_id of every linkface-batch database ("LfBt"), set by
   // the first migration; a database with another id is not ours.
   static constexpr std::int32_t kApplicationId = 0x4C664274;
+  // How long a write waits for another connection's write transaction
+  // before failing with "database is locked". Waiters poll the lock every
+  // millisecond (SQLite's own busy_timeout backs off to 100 ms and would
+  // starve behind a writer with short gaps between transactions).
   static constexpr int kBusyTimeoutMillis = 5000;
 
  private:
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Status configure_and_migrate();
+  static int on_busy(void* self, int calls_so_far);
 
   sqlite3* db_;
   std::string path_;
   int schema_version_ = 0;
+  std::int64_t busy_since_nanos_ = 0;  // steady clock; start of the current wait
 };
 
 }  // namespace lf

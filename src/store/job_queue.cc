@@ -4,7 +4,11 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
 
 #include "store/job_queue_sql.h"
 #include "store/statement.h"
@@ -18,6 +22,37 @@ using namespace job_queue_sql;
 // to the inserts, small enough that the WAL stays modest and readers are
 // not starved.
 constexpr std::size_t kEnqueueBatchRows = 50'000;
+constexpr std::chrono::milliseconds kPauseBetweenBatches{3};
+
+// `sources` as a JSON array of strings, for json_each.
+std::string json_array_of(std::span<const std::string_view> sources) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::size_t size = 2;
+  for (std::string_view source : sources) size += source.size() + 3;
+  std::string json;
+  json.reserve(size);
+  json += '[';
+  for (std::string_view source : sources) {
+    if (json.size() > 1) json += ',';
+    json += '"';
+    for (char c : source) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        json += '\\';
+        json += c;
+      } else if (byte < 0x20) {
+        json += "\\u00";
+        json += kHex[byte >> 4];
+        json += kHex[byte & 0xf];
+      } else {
+        json += c;  // other bytes, UTF-8 or not, pass through json_each unchanged
+      }
+    }
+    json += '"';
+  }
+  json += ']';
+  return json;
+}
 
 // The job-row fields an outcome sets.
 struct OutcomeFields {
@@ -49,7 +84,7 @@ OutcomeFields fields_of(const Outcome& outcome) {
 
 // Prepared once per queue, on first use.
 struct JobQueue::Statements {
-  std::optional<Statement> find_source, insert_job, lease, renew, settle_final, settle_retry,
+  std::optional<Statement> insert_sources, prior_states, lease, renew, settle_final, settle_retry,
       settle_throttled, settle_release, insert_attempt, recover, release_all, count_by_state,
       count_by_status, count_due;
 };
@@ -78,56 +113,114 @@ Result<EnqueueCounts> JobQueue::enqueue(std::span<const NewJob> jobs, bool again
       return Error{"enqueue: source number " + std::to_string(i + 1) + " is empty"};
     }
   }
-  sqlite3* db = db_.handle();
-  Result<Statement*> find = prepared(db, statements_->find_source, kFindSourceSql);
-  if (!find) return find.error();
-  Result<Statement*> insert = prepared(db, statements_->insert_job, kInsertJobSql);
-  if (!insert) return insert.error();
-  Statement& find_source = **find;
-  Statement& insert_job = **insert;
-
   EnqueueCounts counts;
   for (std::size_t begin = 0; begin < jobs.size(); begin += kEnqueueBatchRows) {
     const std::size_t end = std::min(jobs.size(), begin + kEnqueueBatchRows);
-    Result<Transaction> tx = Transaction::begin(db, Transaction::Mode::kWrite);
+    Result<Transaction> tx = Transaction::begin(db_.handle(), Transaction::Mode::kWrite);
     if (!tx) return tx.error();
     EnqueueCounts batch;
-    for (std::size_t i = begin; i < end; ++i) {
-      const NewJob& job = jobs[i];
-      const std::string_view kind = to_string(job.kind);
-      if (!again) {
-        StatementReset reset(find_source);
-        find_source.bind_text(1, job.source).bind_text(2, kind);
-        Result<bool> row = find_source.step();
-        if (!row) return row.error();
-        if (*row) {
-          const std::string state = find_source.column_text(0);
-          if (state == "done") {
-            ++batch.already_done;
-          } else if (state == "failed") {
-            ++batch.already_failed;
-          } else {
-            ++batch.already_queued;
-          }
-          continue;
-        }
+    // One statement per run of jobs that share kind, auto_rotate and tag
+    // (usually the whole batch).
+    for (std::size_t run = begin; run < end;) {
+      std::size_t run_end = run + 1;
+      while (run_end < end && jobs[run_end].kind == jobs[run].kind &&
+             jobs[run_end].auto_rotate == jobs[run].auto_rotate &&
+             jobs[run_end].tag == jobs[run].tag) {
+        ++run_end;
       }
-      StatementReset reset(insert_job);
-      insert_job.bind_text(1, kind)
-          .bind_text(2, job.source)
-          .bind_int64(3, job.auto_rotate ? 1 : 0)
-          .bind_text_or_null(4, job.tag)
-          .bind_int64(5, now);
-      if (Status status = insert_job.run(); !status) return status.error();
-      ++batch.added;
+      if (Status status = enqueue_run(jobs.subspan(run, run_end - run), again, now, batch);
+          !status) {
+        return status.error();
+      }
+      run = run_end;
     }
     if (Status status = tx->commit(); !status) return status.error();
+    // Leave the lock free for a moment, so a runner waiting to lease or
+    // settle (it polls every millisecond) gets in between batches.
+    if (end < jobs.size()) std::this_thread::sleep_for(kPauseBetweenBatches);
     counts.added += batch.added;
     counts.already_queued += batch.already_queued;
     counts.already_done += batch.already_done;
     counts.already_failed += batch.already_failed;
   }
   return counts;
+}
+
+Status JobQueue::enqueue_run(std::span<const NewJob> run, bool again, UnixMillis now,
+                             EnqueueCounts& counts) {
+  sqlite3* db = db_.handle();
+  // A source listed twice is enqueued once; its repeats are counted as its
+  // first listing is (queued when that one is added).
+  std::unordered_map<std::string_view, std::size_t> first_of;
+  first_of.reserve(run.size());
+  std::vector<std::string_view> unique;
+  std::vector<std::int64_t> repeats;
+  for (const NewJob& job : run) {
+    auto [it, inserted] = first_of.try_emplace(job.source, unique.size());
+    if (inserted) {
+      unique.push_back(job.source);
+      repeats.push_back(0);
+    } else {
+      ++repeats[it->second];
+    }
+  }
+  const std::string_view kind = to_string(run.front().kind);
+  std::string array = json_array_of(unique);
+
+  std::int64_t repeats_of_added = 0;
+  for (std::int64_t n : repeats) repeats_of_added += n;
+  if (!again) {
+    // One index lookup per source: a source with a job already is counted
+    // by the state of its newest job and left out of the insert.
+    Result<Statement*> prior = prepared(db, statements_->prior_states, kPriorStatesSql);
+    if (!prior) return prior.error();
+    StatementReset reset(**prior);
+    (*prior)->bind_text(1, array).bind_text(2, kind);
+    std::vector<std::string_view> fresh;
+    fresh.reserve(unique.size());
+    for (;;) {
+      Result<bool> row = (*prior)->step();
+      if (!row) return row.error();
+      if (!*row) break;
+      const auto index = static_cast<std::size_t>((*prior)->column_int64(0));
+      if (index >= unique.size()) return Error{"enqueue: json_each returned an unknown index"};
+      if ((*prior)->column_is_null(1)) {
+        fresh.push_back(unique[index]);
+        continue;
+      }
+      const std::int64_t n = 1 + repeats[index];
+      repeats_of_added -= repeats[index];
+      const std::string state = (*prior)->column_text(1);
+      if (state == "done") {
+        counts.already_done += n;
+      } else if (state == "failed") {
+        counts.already_failed += n;
+      } else {
+        counts.already_queued += n;
+      }
+    }
+    if (fresh.size() != unique.size()) array = json_array_of(fresh);
+    if (fresh.empty()) {
+      counts.already_queued += repeats_of_added;
+      return Status::Ok();
+    }
+  }
+
+  Result<Statement*> insert = prepared(db, statements_->insert_sources, kInsertSourcesSql);
+  if (!insert) return insert.error();
+  {
+    StatementReset reset(**insert);
+    (*insert)
+        ->bind_text(1, array)
+        .bind_text(2, kind)
+        .bind_int64(3, run.front().auto_rotate ? 1 : 0)
+        .bind_text_or_null(4, run.front().tag)
+        .bind_int64(5, now);
+    if (Status status = (*insert)->run(); !status) return status;
+  }
+  counts.added += sqlite3_changes64(db);
+  counts.already_queued += repeats_of_added;
+  return Status::Ok();
 }
 
 Result<std::vector<Job>> JobQueue::lease(int max_jobs, const std::string& owner, UnixMillis now,

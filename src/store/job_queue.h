@@ -77,8 +77,10 @@ class JobQueue {
   // Adds `jobs` in batched transactions. A source that already has a job of
   // the same kind is skipped and counted by the state of its newest job,
   // unless `again` is true (then a new job is added and the old one keeps its
-  // history). New jobs are due at `now`. On an error, the batches before it
-  // stay committed (enqueueing the same list again skips them).
+  // history). A source listed twice in `jobs` is added once (with `again`
+  // too); the repeat counts as already_queued. New jobs are due at `now`, in
+  // the order of `jobs`. On an error, the batches before it stay committed
+  // (enqueueing the same list again skips them).
   Result<EnqueueCounts> enqueue(std::span<const NewJob> jobs, bool again, UnixMillis now);
 
   // Leases up to `max_jobs` pending jobs due at `now`, oldest due first
@@ -116,6 +118,11 @@ class JobQueue {
 
  private:
   struct Statements;
+  // Enqueues `run`, jobs sharing kind, auto_rotate and tag, adding to `counts`.
+  // REQUIRES: inside a write transaction.
+  Status enqueue_run(std::span<const NewJob> run, bool again, UnixMillis now,
+                     EnqueueCounts& counts);
+
   Database& db_;
   std::unique_ptr<Statements> statements_;
 };

@@ -159,6 +159,53 @@ TEST_F(JobQueueTest, EnqueueCountsADuplicateWithinOneListOnce) {
   EXPECT_EQ(counts.already_queued, 1);
 }
 
+TEST_F(JobQueueTest, ARepeatWithinOneListCountsLikeItsFirstListing) {
+  enqueue({url("done-one")});
+  const JobId id = lease(1, "r1", 1000).at(0).id;
+  settle({settlement(id, SettleKind::kDone, ok_outcome(id, 0.9))}, "r1");
+  EnqueueCounts counts =
+      enqueue({url("done-one"), url("new"), url("done-one"), url("new"), url("new")});
+  EXPECT_EQ(counts.added, 1);
+  EXPECT_EQ(counts.already_done, 2);
+  EXPECT_EQ(counts.already_queued, 2);
+  EnqueueCounts again = enqueue({url("x"), url("x")}, /*again=*/true);
+  EXPECT_EQ(again.added, 1);
+  EXPECT_EQ(again.already_queued, 1);
+}
+
+TEST_F(JobQueueTest, JobsAreQueuedInListOrder) {
+  std::vector<NewJob> jobs = {url("c"), url("a"), url("d"), url("b")};
+  enqueue(jobs);
+  std::vector<Job> leased = lease(10, "r1", 1000);
+  ASSERT_EQ(leased.size(), 4u);
+  for (std::size_t i = 0; i < jobs.size(); ++i) EXPECT_EQ(leased[i].source, jobs[i].source);
+}
+
+TEST_F(JobQueueTest, MixedKindsTagsAndRotationKeepTheirOwnFields) {
+  std::vector<NewJob> jobs = {
+      {SourceKind::kPath, "/p/1.jpg", false, "t1"}, {SourceKind::kPath, "/p/2.jpg", true, "t1"},
+      {SourceKind::kUrl, "https://h/3.jpg", true, ""}, {SourceKind::kPath, "/p/4.jpg", false, "t2"},
+      {SourceKind::kFileId, "abc", false, "t2"}};
+  EXPECT_EQ(enqueue(jobs).added, 5);
+  EXPECT_EQ(cell("SELECT group_concat(source_kind || ':' || auto_rotate || ':' || "
+                 "coalesce(tag, '-'), ' ') FROM (SELECT * FROM jobs ORDER BY id)"),
+            "path:0:t1 path:1:t1 url:1:- path:0:t2 file_id:0:t2");
+}
+
+TEST_F(JobQueueTest, SourcesWithQuotesControlCharactersAndNonUtf8BytesArriveIntact) {
+  const std::vector<std::string> sources = {
+      "/photos/\"quoted\" name.jpg", "/photos/back\\slash.jpg", "/photos/new\nline\ttab.jpg",
+      std::string("/photos/latin1-\xe9t\xe9.jpg"), "/photos/\xe4\xb8\xad\xe6\x96\x87.jpg",
+      "/photos/\x01\x1f.jpg"};
+  std::vector<NewJob> jobs;
+  for (const std::string& source : sources) jobs.push_back({SourceKind::kPath, source, false, ""});
+  EXPECT_EQ(enqueue(jobs).added, static_cast<std::int64_t>(sources.size()));
+  std::vector<Job> leased = lease(10, "r1", 1000);
+  ASSERT_EQ(leased.size(), sources.size());
+  for (std::size_t i = 0; i < sources.size(); ++i) EXPECT_EQ(leased[i].source, sources[i]);
+  EXPECT_EQ(enqueue(jobs).already_queued, static_cast<std::int64_t>(sources.size()));
+}
+
 TEST_F(JobQueueTest, TheSameTextAsAnotherKindOfSourceIsNotADuplicate) {
   enqueue({NewJob{SourceKind::kFileId, "abc", false, ""}});
   EnqueueCounts counts = enqueue({NewJob{SourceKind::kPath, "abc", false, ""}});
@@ -251,7 +298,7 @@ TEST_F(JobQueueTest, HotStatementsWalkTheirIndexes) {
   EXPECT_NE(lease_plan.find("USING INDEX jobs_due"), std::string::npos) << lease_plan;
   EXPECT_EQ(lease_plan.find("TEMP B-TREE"), std::string::npos) << lease_plan;
   EXPECT_NE(plan(job_queue_sql::kCountDueSql).find("jobs_due"), std::string::npos);
-  EXPECT_NE(plan(job_queue_sql::kFindSourceSql).find("jobs_source"), std::string::npos);
+  EXPECT_NE(plan(job_queue_sql::kPriorStatesSql).find("jobs_source"), std::string::npos);
   EXPECT_NE(plan(job_queue_sql::kRecoverSql).find("jobs_leased"), std::string::npos);
   EXPECT_NE(plan(job_queue_sql::kRenewSql).find("jobs_lease_owner"), std::string::npos);
   EXPECT_NE(plan(job_queue_sql::kReleaseAllSql).find("jobs_lease_owner"), std::string::npos);
