@@ -142,8 +142,12 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const ServerContext& 
       co_return;
     }
 
+    std::optional<std::uint64_t> length;
+    if (auto declared = header_parser.content_length()) length = *declared;
+    // A body too big even to drain is never invited.
+    bool refuse_body = length && *length > ctx.drain_limit;
     const auto& header = header_parser.get();
-    if (beast::iequals(header[http::field::expect], "100-continue")) {
+    if (!refuse_body && beast::iequals(header[http::field::expect], "100-continue")) {
       http::response<http::empty_body> cont{http::status::continue_, header.version()};
       stream.expires_after(ms(ctx.options.write_timeout_ms));
       auto [cec, cn] = co_await http::async_write(stream, cont, kAsTuple);
@@ -155,13 +159,11 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const ServerContext& 
 
     http::request_parser<http::buffer_body> parser{std::move(header_parser)};
     parser.body_limit(boost::none);  // counted here: kept up to `limit`, then drained
-    std::optional<std::uint64_t> length;
-    if (auto declared = parser.content_length()) length = *declared;
     std::string body;
     bool truncated = false;
     bool reusable = true;  // the whole request was read: the connection can go on
     std::uint64_t drained = 0;
-    if (length && *length > ctx.drain_limit) {
+    if (refuse_body) {
       truncated = true;
       reusable = false;
     } else {
