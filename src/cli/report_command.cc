@@ -128,6 +128,9 @@ int run_report(const GlobalOptions& global, const ReportFlags& flags) {
   std::ostream& out = (*output)->stream();
 
   if (flags.format == "csv") {
+    // The export reads each page once, in order: a small page cache keeps
+    // memory flat instead of filling the store's 64 MiB cache.
+    if (Status s = (*db)->exec("PRAGMA cache_size = -8192"); !s) return fail(s.error(), kExitDatabase);
     CsvExportOptions options;
     options.columns = columns;
     options.threshold = threshold;
