@@ -52,4 +52,8 @@ echo "== lfbatch status"
 "$lfbatch" status --db lfbatch.db
 echo "== lfbatch status --json"
 "$lfbatch" status --db lfbatch.db --json
-echo "demo: done; the database is $demo/lfbatch.db"
+echo "== lfbatch report: CSV for auditors, the summary, the HTML page"
+"$lfbatch" report --db lfbatch.db -o report.csv --excel
+"$lfbatch" report --db lfbatch.db --format summary
+"$lfbatch" report --db lfbatch.db --format html -o report.html
+echo "demo: done; the database is $demo/lfbatch.db, reports: $demo/report.csv, $demo/report.html"
