@@ -25,7 +25,7 @@ struct ScanOptions {
   bool recursive = false;        // walk directories (else a directory is rejected)
   bool auto_rotate = false;      // copied into every job
   std::string tag;               // copied into every job
-  std::size_t chunk_size = 10'000;
+  std::size_t chunk_size = 50'000;  // one store transaction each (JobQueue batches 50,000)
 };
 
 // A source that will not be queued, and why.
