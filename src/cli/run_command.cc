@@ -133,16 +133,16 @@ int run_run(const GlobalOptions& global, const RunArgs& args) {
     options->progress = ProgressStyle::kNone;
   }
 
-  RunSummary summary = run_queue(*options);
+  FinishedRun summary = run_queue(*options);
   if (summary.run_id == 0) {
     // The run never started: the detail says why.
     spdlog::error("{}", summary.detail);
   } else {
     auto level = summary.exit_code() == 0 ? spdlog::level::info : spdlog::level::warn;
-    spdlog::log(level, "{}", summary_line(summary));
+    spdlog::log(level, "{}", finished_run_line(summary));
   }
   if (args.json) {
-    std::fputs((summary_json(summary) + "\n").c_str(), stdout);
+    std::fputs((finished_run_json(summary) + "\n").c_str(), stdout);
     std::fflush(stdout);
   }
   return summary.exit_code();

@@ -81,7 +81,7 @@ std::string format_progress_line(const ProgressSnapshot& s) {
   return out;
 }
 
-std::string summary_json(const RunSummary& r) {
+std::string finished_run_json(const FinishedRun& r) {
   nlohmann::json j = {
       {"run_id", r.run_id},
       {"ended", std::string(ended_how(r.end))},
@@ -101,7 +101,7 @@ std::string summary_json(const RunSummary& r) {
   return j.dump();
 }
 
-std::string summary_line(const RunSummary& r) {
+std::string finished_run_line(const FinishedRun& r) {
   std::string out = fmt::format(
       "run {} ended: {}{}{} — {} requests in {:.1f}s ({:.1f} req/s): {} done, {} failed, "
       "{} retried, {} throttled; {} jobs left",

@@ -44,7 +44,9 @@ std::string format_progress_line(const ProgressSnapshot& s);
 // "1:02:03", "4:05", "--:--" for an unknown or absurd time.
 std::string format_eta(double seconds);
 
-struct RunSummary {
+// How a run ended and what it did (named apart from report's RunSummary,
+// which describes a run read back from the database).
+struct FinishedRun {
   RunId run_id = 0;            // 0 when the run never started (lock, database, options)
   RunEnd end = RunEnd::kCompleted;
   std::string detail;          // why it ended, in words
@@ -60,9 +62,9 @@ struct RunSummary {
 // One line of JSON: {"run_id","ended","exit_code","detail","total","done",
 // "failed","retried","throttled","requests","remaining","elapsed_s",
 // "req_per_s","by_code":{...}}.
-std::string summary_json(const RunSummary& summary);
+std::string finished_run_json(const FinishedRun& summary);
 
 // A human sentence for the log at the end of a run.
-std::string summary_line(const RunSummary& summary);
+std::string finished_run_line(const FinishedRun& summary);
 
 }  // namespace lf

@@ -51,7 +51,7 @@ TEST(ProgressLine, CarriesTheCountsWithoutABar) {
 }
 
 TEST(SummaryJson, IsOneLineOfValidJsonWithTheCountsAndHowTheRunEnded) {
-  RunSummary r;
+  FinishedRun r;
   r.run_id = 9;
   r.end = RunEnd::kOutOfQuota;
   r.detail = "OUT_OF_QUOTA after 50 requests";
@@ -60,7 +60,7 @@ TEST(SummaryJson, IsOneLineOfValidJsonWithTheCountsAndHowTheRunEnded) {
   r.remaining = 766;
   r.elapsed_seconds = 28.6;
   r.requests_per_second = 48.95;
-  std::string line = summary_json(r);
+  std::string line = finished_run_json(r);
   EXPECT_EQ(line.find('\n'), std::string::npos);
   auto j = nlohmann::json::parse(line);
   EXPECT_EQ(j["run_id"], 9);

@@ -171,8 +171,8 @@ class Engine {
     client_.close_idle();
   }
 
-  RunSummary summary() const {
-    RunSummary s;
+  FinishedRun summary() const {
+    FinishedRun s;
     s.run_id = run_id_;
     s.end = end_;
     s.detail = detail_;
@@ -420,10 +420,15 @@ class Engine {
   awaitable<void> watch_signals() {
     signals_.emplace(ex_, SIGINT, SIGTERM);
     int seen = 0;
+    auto first_at = SteadyClock::time_point{};
     for (;;) {
       boost::system::error_code ec;
       int sig = co_await signals_->async_wait(asio::redirect_error(use_awaitable, ec));
       if (ec) co_return;
+      // One signal sent to the process and to its group (timeout(1), some
+      // supervisors) arrives twice at once: that is not a second request.
+      if (seen > 0 && SteadyClock::now() - first_at < milliseconds(100)) continue;
+      if (seen == 0) first_at = SteadyClock::now();
       ++seen;
       RunEnd end = sig == SIGINT ? RunEnd::kInterrupted : RunEnd::kTerminated;
       if (seen > 1) {
@@ -532,8 +537,8 @@ class Engine {
   std::optional<asio::signal_set> signals_;
 };
 
-RunSummary failed_start(RunEnd end, std::string detail) {
-  RunSummary s;
+FinishedRun failed_start(RunEnd end, std::string detail) {
+  FinishedRun s;
   s.end = end;
   s.detail = std::move(detail);
   return s;
@@ -547,7 +552,7 @@ std::string host_name() {
 
 }  // namespace
 
-RunSummary run_queue(const RunOptions& options) {
+FinishedRun run_queue(const RunOptions& options) {
   // The runs write to sockets that peers may close; a broken pipe is an
   // error code, never a signal that kills the process.
   ::signal(SIGPIPE, SIG_IGN);
@@ -611,7 +616,7 @@ RunSummary run_queue(const RunOptions& options) {
   worker_options.on_error = [&engine_ptr](const Error& e) {
     if (engine_ptr) engine_ptr->store_failed(e);
   };
-  RunSummary summary;
+  FinishedRun summary;
   {
     StoreWorker worker(queue, log, worker_options);
     Engine engine(io, options, worker, **client, *run_id, total);

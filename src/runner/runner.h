@@ -64,7 +64,7 @@ struct RunOptions {
 // Runs the queue at `options.db_path` to an end and says how it ended
 // (summary.exit_code() is the process's exit code). Never throws. Logs with
 // spdlog; prints progress on stderr as `options.progress` says.
-RunSummary run_queue(const RunOptions& options);
+FinishedRun run_queue(const RunOptions& options);
 
 // The lease owner name of run `run_id` (how leases are tied to runs).
 std::string lease_owner_of(RunId run_id);

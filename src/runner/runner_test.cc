@@ -137,7 +137,7 @@ class RunnerTest : public ::testing::Test {
 
 TEST_F(RunnerTest, AllAnsweredOkEndCompletedWithOneAttemptEach) {
   enqueue(300);
-  RunSummary s = run_queue(options([](const Job& j, int) { return answer(j, ApiStatus::kOk); }));
+  FinishedRun s = run_queue(options([](const Job& j, int) { return answer(j, ApiStatus::kOk); }));
   EXPECT_EQ(s.end, RunEnd::kCompleted) << s.detail;
   EXPECT_EQ(s.exit_code(), 0);
   EXPECT_EQ(s.total, 300);
@@ -157,7 +157,7 @@ TEST_F(RunnerTest, NeverMoreThanConcurrencyInFlight) {
   RunOptions o = options([](const Job& j, int) { return answer(j, ApiStatus::kOk); },
                          std::chrono::milliseconds(5));
   o.concurrency = 5;
-  RunSummary s = run_queue(o);
+  FinishedRun s = run_queue(o);
   EXPECT_EQ(s.end, RunEnd::kCompleted);
   EXPECT_EQ(jobs_in("done"), 200);
   EXPECT_EQ(max_in_flight_, 5);
@@ -166,7 +166,7 @@ TEST_F(RunnerTest, NeverMoreThanConcurrencyInFlight) {
 TEST_F(RunnerTest, TransientFailuresAreRetriedAndCounted) {
   enqueue(100);
   std::map<JobId, int> seen;
-  RunSummary s = run_queue(options([&seen](const Job& j, int) {
+  FinishedRun s = run_queue(options([&seen](const Job& j, int) {
     return seen[j.id]++ == 0 ? answer(j, ApiStatus::kInternalError) : answer(j, ApiStatus::kOk);
   }));
   EXPECT_EQ(s.end, RunEnd::kCompleted) << s.detail;
@@ -179,7 +179,7 @@ TEST_F(RunnerTest, TransientFailuresAreRetriedAndCounted) {
 
 TEST_F(RunnerTest, AfterMaxAttemptsAJobFailsWithTheLastCode) {
   enqueue(20);
-  RunSummary s = run_queue(options([](const Job& j, int) {
+  FinishedRun s = run_queue(options([](const Job& j, int) {
     Outcome o;
     o.job_id = j.id;
     o.failure = TransportFailure::kConnectionLost;
@@ -199,7 +199,7 @@ TEST_F(RunnerTest, ThrottledCallsGoBackWithoutUsingAttempts) {
     return seen[j.id]++ < 4 ? answer(j, ApiStatus::kRateLimitExceeded) : answer(j, ApiStatus::kOk);
   });
   o.rate.min_rate = 500;  // the controller backs off; keep the test quick
-  RunSummary s = run_queue(o);
+  FinishedRun s = run_queue(o);
   EXPECT_EQ(s.end, RunEnd::kCompleted) << s.detail;
   EXPECT_EQ(jobs_in("done"), 50);  // 4 throttles > max_attempts 3, still done
   EXPECT_EQ(s.stats.throttled, 200);
@@ -212,7 +212,7 @@ TEST_F(RunnerTest, OutOfQuotaAfterNCallsStoresExactlyNAndLeavesTheRestPending) {
   RunOptions o = options([](const Job& j, int n) {
     return n < 37 ? answer(j, ApiStatus::kOk) : answer(j, ApiStatus::kOutOfQuota);
   });
-  RunSummary s = run_queue(o);
+  FinishedRun s = run_queue(o);
   EXPECT_EQ(s.end, RunEnd::kOutOfQuota);
   EXPECT_EQ(s.exit_code(), 75);
   EXPECT_EQ(jobs_in("done"), 37);
@@ -222,7 +222,7 @@ TEST_F(RunnerTest, OutOfQuotaAfterNCallsStoresExactlyNAndLeavesTheRestPending) {
   EXPECT_EQ(scalar("SELECT count(*) FROM jobs WHERE state = 'pending' AND api_status IS NOT NULL"), 0);
   EXPECT_EQ(scalar("SELECT count(*) FROM runs WHERE ended_how = 'out_of_quota'"), 1);
   // The next run, with quota again, finishes the rest.
-  RunSummary again = run_queue(options([](const Job& j, int) { return answer(j, ApiStatus::kOk); }));
+  FinishedRun again = run_queue(options([](const Job& j, int) { return answer(j, ApiStatus::kOk); }));
   EXPECT_EQ(again.end, RunEnd::kCompleted);
   EXPECT_EQ(jobs_in("done"), 200);
 }
@@ -233,14 +233,14 @@ TEST_F(RunnerTest, OnQuotaWaitProbesAgainAndResumes) {
     return (n >= 10 && n < 25) ? answer(j, ApiStatus::kOutOfQuota) : answer(j, ApiStatus::kOk);
   });
   o.quota_wait = std::chrono::milliseconds(20);
-  RunSummary s = run_queue(o);
+  FinishedRun s = run_queue(o);
   EXPECT_EQ(s.end, RunEnd::kCompleted) << s.detail;
   EXPECT_EQ(jobs_in("done"), 60);
 }
 
 TEST_F(RunnerTest, BadCredentialsAbortWithNoJobChanged) {
   enqueue(100);
-  RunSummary s = run_queue(options([](const Job& j, int) { return answer(j, ApiStatus::kUnauthorized); }));
+  FinishedRun s = run_queue(options([](const Job& j, int) { return answer(j, ApiStatus::kUnauthorized); }));
   EXPECT_EQ(s.end, RunEnd::kAbortedCredentials);
   EXPECT_EQ(s.exit_code(), 77);
   EXPECT_EQ(jobs_in("pending"), 100);
@@ -250,7 +250,7 @@ TEST_F(RunnerTest, BadCredentialsAbortWithNoJobChanged) {
 
 TEST_F(RunnerTest, NotFoundIsAConfigurationError) {
   enqueue(10);
-  RunSummary s = run_queue(options([](const Job& j, int) { return answer(j, ApiStatus::kNotFound); }));
+  FinishedRun s = run_queue(options([](const Job& j, int) { return answer(j, ApiStatus::kNotFound); }));
   EXPECT_EQ(s.end, RunEnd::kAbortedConfiguration);
   EXPECT_EQ(s.exit_code(), 78);
   EXPECT_EQ(jobs_in("pending"), 10);
@@ -264,7 +264,7 @@ TEST_F(RunnerTest, MaxRequestsIsNeverExceeded) {
     return answer(j, ApiStatus::kInternalError);
   });
   o.max_requests = 33;
-  RunSummary s = run_queue(o);
+  FinishedRun s = run_queue(o);
   EXPECT_EQ(s.end, RunEnd::kBudget);
   EXPECT_EQ(s.exit_code(), 0);
   EXPECT_EQ(calls.load(), 33);
@@ -277,7 +277,7 @@ TEST_F(RunnerTest, DeadlineStopsDispatching) {
   RunOptions o = options([](const Job& j, int) { return answer(j, ApiStatus::kOk); });
   o.deadline = std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch()).count() + 300;
-  RunSummary s = run_queue(o);
+  FinishedRun s = run_queue(o);
   EXPECT_EQ(s.end, RunEnd::kDeadline);
   EXPECT_GT(jobs_in("done"), 0);
   EXPECT_GT(jobs_in("pending"), 0);
@@ -299,7 +299,7 @@ TEST_F(RunnerTest, LeasesOfACrashedRunAreRecoveredAndTheRunMarked) {
     ASSERT_TRUE(leased.ok());
     ASSERT_EQ(leased->size(), 20u);
   }
-  RunSummary s = run_queue(options([](const Job& j, int) { return answer(j, ApiStatus::kOk); }));
+  FinishedRun s = run_queue(options([](const Job& j, int) { return answer(j, ApiStatus::kOk); }));
   EXPECT_EQ(s.end, RunEnd::kCompleted);
   EXPECT_EQ(jobs_in("done"), 50);
   EXPECT_EQ(scalar("SELECT count(*) FROM runs WHERE ended_how = 'crashed'"), 1);
@@ -307,7 +307,7 @@ TEST_F(RunnerTest, LeasesOfACrashedRunAreRecoveredAndTheRunMarked) {
 
 TEST_F(RunnerTest, PermanentFailuresAreStoredWithTheirReason) {
   enqueue(10);
-  RunSummary s = run_queue(options([](const Job& j, int) {
+  FinishedRun s = run_queue(options([](const Job& j, int) {
     Outcome o = answer(j, ApiStatus::kFaceDetectionFailed);
     o.answer->reason = "no face detected";
     return o;

@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 namespace lf {
 
 using Clock = std::chrono::steady_clock;
@@ -60,6 +62,10 @@ void StoreWorker::commit(std::vector<Settlement>& batch, RunCounts& counts) {
   } else {
     if (Status s = log_.add_counts(options_.run_id, counts); !s && options_.on_error) {
       options_.on_error(s.error());
+    }
+    if (*ignored > 0) {
+      spdlog::warn("{} of {} results were not stored: their lease was no longer held by {}",
+                   *ignored, batch.size(), options_.owner);
     }
     std::lock_guard lock(mu_);
     committed_ += static_cast<std::int64_t>(batch.size());
