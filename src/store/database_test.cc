@@ -70,6 +70,18 @@ TEST(Database, EmbedsEverySchemaFileVerbatimInOrder) {
   }
 }
 
+TEST(Database, TheSchemaRefusesUnknownStatesAndSourceKinds) {
+  TempDirForTest dir;
+  auto db = Database::open(dir.file("q.db"));
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  const std::string insert =
+      "INSERT INTO jobs (source_kind, source, state, created_at, updated_at) VALUES ";
+  EXPECT_TRUE((*db)->exec(insert + "('url', 'a', 'pending', 1, 1)").ok());
+  EXPECT_FALSE((*db)->exec(insert + "('url', 'b', 'bogus', 1, 1)").ok());
+  EXPECT_FALSE((*db)->exec(insert + "('ftp', 'c', 'pending', 1, 1)").ok());
+  EXPECT_FALSE((*db)->exec("UPDATE jobs SET state = 'Done'").ok());
+}
+
 TEST(Database, OpensWithWalForeignKeysAndNormalSync) {
   TempDirForTest dir;
   auto db = Database::open(dir.file("q.db"));
