@@ -396,7 +396,8 @@ Result<QueueCounts> JobQueue::counts(UnixMillis now) {
   Result<Transaction> tx = Transaction::begin(db, Transaction::Mode::kRead);
   if (!tx) return tx.error();
   QueueCounts counts;
-  for (JobState state : {JobState::kPending, JobState::kLeased, JobState::kDone, JobState::kFailed}) {
+  for (JobState state :
+       {JobState::kPending, JobState::kLeased, JobState::kDone, JobState::kFailed}) {
     counts.by_state[std::string(to_string(state))] = 0;
   }
   for (auto [statement, map] : {std::pair{*by_state, &counts.by_state},

@@ -61,7 +61,7 @@ struct Settlement {
 };
 
 struct QueueCounts {
-  std::map<std::string, std::int64_t> by_state;   // "pending" -> n, ...; all four states, 0 included
+  std::map<std::string, std::int64_t> by_state;   // "pending" -> n, ...; all four states, even at 0
   std::map<std::string, std::int64_t> by_status;  // last api_status of done/failed jobs -> n
                                                   // ("" for a final job without one)
   std::int64_t total = 0;

@@ -82,6 +82,7 @@ inline constexpr const char* kCountByStatusSql =
     "SELECT coalesce(api_status, ''), count(*) FROM jobs WHERE state IN ('done', 'failed')"
     " GROUP BY api_status";
 inline constexpr const char* kCountDueSql =
-    "SELECT count(*) FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND next_attempt_at <= ?1";
+    "SELECT count(*) FROM jobs INDEXED BY jobs_due"
+    " WHERE state = 'pending' AND next_attempt_at <= ?1";
 
 }  // namespace lf::job_queue_sql

@@ -82,7 +82,8 @@ class JobQueueTest : public ::testing::Test {
     queue_ = std::make_unique<JobQueue>(*db_);
   }
 
-  EnqueueCounts enqueue(const std::vector<NewJob>& jobs, bool again = false, UnixMillis now = 1000) {
+  EnqueueCounts enqueue(const std::vector<NewJob>& jobs, bool again = false,
+                        UnixMillis now = 1000) {
     auto counts = queue_->enqueue(jobs, again, now);
     EXPECT_TRUE(counts.ok()) << counts.error().message;
     return counts.ok() ? *counts : EnqueueCounts{};
@@ -473,7 +474,8 @@ TEST_F(JobQueueTest, RetryLaterCountsAnAttemptAndThrottledDoesNot) {
   again = lease(1, "r1", 5200);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].attempts, 1);
-  settle({settlement(id, SettleKind::kRetryLater, api_outcome(id, ApiStatus::kInternalError), 9000)},
+  settle({settlement(id, SettleKind::kRetryLater, api_outcome(id, ApiStatus::kInternalError),
+                     9000)},
          "r1", 5300);
   EXPECT_EQ(job_cell(id, "attempts"), "2");
   EXPECT_EQ(cell("SELECT group_concat(disposition, ',') FROM (SELECT disposition FROM attempts "

@@ -12,7 +12,8 @@ namespace lf {
 class TempDirForTest {
  public:
   TempDirForTest() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "lf_store_test.XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "lf_store_test.XXXXXX").string();
     if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
     path_ = pattern;
   }
