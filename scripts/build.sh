@@ -12,5 +12,7 @@ case "$flavour" in
   *) echo "usage: $0 [normal|sanitize]" >&2; exit 2 ;;
 esac
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+# Cache hits across clones and build trees (CI builds in a fresh clone).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 cmake -S . -B "$dir" -G Ninja -DLF_WERROR="$werror" "${extra[@]}" >/dev/null
 cmake --build "$dir" -j "$(nproc)"
