@@ -53,8 +53,6 @@ CREATE INDEX jobs_leased ON jobs (lease_expires_at) WHERE state = 'leased';
 CREATE INDEX jobs_lease_owner ON jobs (lease_owner) WHERE state = 'leased';
 -- "Is this source already queued?" at enqueue time.
 CREATE INDEX jobs_source ON jobs (source, source_kind);
--- Reports filter by state and status.
-CREATE INDEX jobs_state_status ON jobs (state, api_status);
 
 CREATE TABLE attempts (
   id            INTEGER PRIMARY KEY,

@@ -24,8 +24,8 @@ inline constexpr const char* kInsertSourcesSql =
     " SELECT ?2, s.value, ?3, ?4, 'pending', ?5, ?5, ?5 FROM json_each(?1) AS s";
 
 // The subquery walks the partial index jobs_due (INDEXED BY: without
-// ANALYZE statistics the planner would rather scan jobs_state_status and
-// sort); RETURNING hands back the rows this statement moved, so no other
+// ANALYZE statistics the planner may pick another index and sort);
+// RETURNING hands back the rows this statement moved, so no other
 // connection can have them.
 inline constexpr const char* kLeaseSql =
     "UPDATE jobs SET state = 'leased', lease_owner = ?1, lease_expires_at = ?2, updated_at = ?3"
