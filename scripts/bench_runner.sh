@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Benchmarks `lfbatch run` against lfemu over loopback.
+#
+# (a) Rate control: lfemu limits the account to 50 req/s (burst 5, lfemu's
+#     default of rps/10). The runner, told nothing, must find the limit:
+#     target >= 90 % of 50 req/s used and <= 5 % of calls throttled. Told
+#     the limit (--rate 50): target >= 97 % used, <= 1 % throttled. Figures
+#     come from lfemu's own counters over the run's wall time.
+# (b) Throughput: lfemu without limits or faults; the runner's req/s beside
+#     wrk's (the baseline, measured in the same run) uploading the same PNG
+#     to the same endpoint with the same number of connections. Goal: the
+#     runner reaches at least half of wrk's rate.
+#
+# Usage: scripts/bench_runner.sh [rate-seconds] [throughput-seconds]
+#        (env: LF_BUILD_DIR, default build; CONCURRENCY, default 64)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rate_seconds="${1:-30}"
+tp_seconds="${2:-10}"
+build="${LF_BUILD_DIR:-build}"
+concurrency="${CONCURRENCY:-64}"
+
+command -v wrk >/dev/null || { echo "bench_runner: wrk is missing: run scripts/setup.sh" >&2; exit 2; }
+lfemu="$build/src/emulator/lfemu"
+lfbatch="$build/src/cli/lfbatch"
+if [[ ! -x "$lfemu" || ! -x "$lfbatch" ]]; then
+  echo "bench_runner: building lfemu and lfbatch in $build (RelWithDebInfo)" >&2
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build" --target lfemu lfbatch >/dev/null
+fi
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
+
+work=$(mktemp -d)
+lfemu_pid=""
+stop_lfemu() {
+  if [[ -n "$lfemu_pid" ]]; then kill "$lfemu_pid" 2>/dev/null || true; wait "$lfemu_pid" 2>/dev/null || true; fi
+  lfemu_pid=""
+}
+cleanup() { stop_lfemu; rm -rf "$work"; }
+trap cleanup EXIT
+
+export LINKFACE_API_ID=bench LINKFACE_API_SECRET=bench-secret-123
+unset LFBATCH_CONFIG LFBATCH_DB
+
+# A small valid PNG (64x48), made with Python's standard library.
+python3 - "$work/face.png" <<'EOF'
+import struct, sys, zlib
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+w, h = 64, 48
+raw = b"".join(b"\x00" + bytes([(x * 4 + y * 2) & 0xff for x in range(w) for _ in range(3)]) for y in range(h))
+png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+       + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+open(sys.argv[1], "wb").write(png)
+EOF
+
+start_lfemu() {  # args: extra lfemu flags
+  "$lfemu" --port 0 --account "$LINKFACE_API_ID:$LINKFACE_API_SECRET" --log-level warn "$@" \
+    >"$work/lfemu.out" 2>"$work/lfemu.err" &
+  lfemu_pid=$!
+  for _ in $(seq 100); do
+    grep -q "listening" "$work/lfemu.out" 2>/dev/null && break
+    sleep 0.05
+  done
+  url=$(sed -n 's/^lfemu listening on //p' "$work/lfemu.out")
+  [[ -n "$url" ]] || { echo "bench_runner: lfemu did not start:" >&2; cat "$work/lfemu.err" >&2; exit 1; }
+  endpoint="$url/identity/handhold_idcard_verification"
+}
+
+# A queue of `n` jobs, each a hard link to the same PNG (distinct sources,
+# identical bytes: the same upload wrk sends).
+make_queue() {  # args: db n
+  local db=$1 n=$2
+  mkdir -p "$work/imgs"
+  python3 - "$work/face.png" "$work/imgs" "$n" <<'EOF'
+import os, sys
+src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+data = open(src, "rb").read()
+for i in range(n):
+    p = os.path.join(out, f"{i}.png")
+    if os.path.exists(p):
+        continue
+    base = os.path.join(out, f"src{i // 50000}.bin")  # a file may have at most ~65000 links
+    if not os.path.exists(base):
+        open(base, "wb").write(data)
+    os.link(base, p)
+EOF
+  rm -f "$db" "$db"-* "$db.lock"
+  "$lfbatch" --quiet init --db "$db" >/dev/null
+  find "$work/imgs" -name '*.png' | head -n "$n" >"$work/list.txt"
+  "$lfbatch" --quiet enqueue --db "$db" --from-file "$work/list.txt" >/dev/null
+}
+
+json_field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+
+echo "runner bench: $(nproc) cores, $build_type build"
+echo
+
+# ---- (a) rate control against a 50 req/s account --------------------------
+limit=50
+rate_case() {  # args: label, extra lfbatch flags...
+  local label=$1; shift
+  start_lfemu --rps "$limit"
+  make_queue "$work/rate.db" $((limit * rate_seconds * 2))
+  local summary
+  summary=$("$lfbatch" --quiet run --db "$work/rate.db" --endpoint "$endpoint" --concurrency 16 \
+    --for "${rate_seconds}s" --json --progress none "$@" || true)
+  local stats
+  stats=$(curl -s "$url/_admin/stats")
+  stop_lfemu
+  python3 - "$label" "$summary" "$stats" "$limit" <<'EOF'
+import json, sys
+label, summary, stats, limit = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), float(sys.argv[4])
+by = stats["by_status"]
+admitted = sum(n for code, n in by.items() if code != "RATE_LIMIT_EXCEEDED")
+throttled = by.get("RATE_LIMIT_EXCEEDED", 0)
+total = admitted + throttled
+secs = summary["elapsed_s"]
+used = admitted / (limit * secs)
+share = throttled / total if total else 0
+print(f"{label:<28} {admitted:6d} admitted in {secs:5.1f}s = {admitted/secs:5.1f} req/s "
+      f"= {100*used:5.1f}% of {limit:.0f}/s; throttled {throttled} of {total} = {100*share:4.2f}%")
+EOF
+}
+echo "(a) lfemu --rps $limit (burst 5), ${rate_seconds}s each, concurrency 16"
+rate_case "told nothing (adaptive):"
+rate_case "told --rate $limit:" --rate "$limit"
+echo "    targets: told nothing >= 90% used, <= 5% throttled; told the limit >= 97% used, <= 1% throttled"
+echo
+
+# ---- (b) throughput beside wrk --------------------------------------------
+cat >"$work/upload.lua" <<'EOF'
+-- The runner's request as wrk sends it: multipart api_id, api_secret, file.
+local f = assert(io.open(os.getenv("LF_BENCH_IMAGE"), "rb"))
+local image = f:read("*a")
+f:close()
+local b = "lfbatchBenchBoundary7MA4YWxkTrZu0gW"
+local function field(name, value)
+  return "--" .. b .. "\r\nContent-Disposition: form-data; name=\"" .. name .. "\"\r\n\r\n" .. value .. "\r\n"
+end
+wrk.method = "POST"
+wrk.path = "/identity/handhold_idcard_verification"
+wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. b
+wrk.body = field("api_id", os.getenv("LINKFACE_API_ID")) .. field("api_secret", os.getenv("LINKFACE_API_SECRET")) ..
+  "--" .. b .. "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"face.png\"\r\n" ..
+  "Content-Type: image/png\r\n\r\n" .. image .. "\r\n--" .. b .. "--\r\n"
+EOF
+echo "(b) lfemu without limits, ${tp_seconds}s each, $concurrency connections / requests in flight"
+start_lfemu
+LF_BENCH_IMAGE="$work/face.png" wrk -t1 -c"$concurrency" -d"${tp_seconds}s" -s "$work/upload.lua" "$url" \
+  >"$work/wrk.txt"
+wrk_rps=$(sed -n 's/^Requests\/sec: *//p' "$work/wrk.txt")
+# Enough jobs for the runner to be busy the whole time at up to 2x wrk's rate.
+jobs=$(python3 -c "print(int(float('$wrk_rps') * $tp_seconds * 2) + 1000)")
+make_queue "$work/tp.db" "$jobs"
+curl -s -X POST "$url/_admin/reset-stats" >/dev/null
+summary=$("$lfbatch" --quiet run --db "$work/tp.db" --endpoint "$endpoint" --concurrency "$concurrency" \
+  --for "${tp_seconds}s" --json --progress none || true)
+stop_lfemu
+runner_rps=$(json_field "$summary" req_per_s)
+python3 - "$wrk_rps" "$runner_rps" "$summary" <<'EOF'
+import json, sys
+wrk, runner, s = float(sys.argv[1]), float(sys.argv[2]), json.loads(sys.argv[3])
+print(f"wrk (baseline):   {wrk:8.0f} req/s")
+print(f"lfbatch run:      {runner:8.0f} req/s  ({s['requests']} requests, {s['done']} done, "
+      f"ended {s['ended']}, every result committed to SQLite)")
+print(f"runner / wrk:     {100*runner/wrk:7.1f} %   (goal >= 50 %: {'met' if runner >= wrk/2 else 'NOT met'})")
+EOF
