@@ -166,6 +166,14 @@ class Engine {
       remaining_ = count_of(*counts, "pending") + count_of(*counts, "leased");
     }
     finished_ = true;
+    if (bar_shown_) {
+      // The last state of the bar stays on screen, ended by a newline so the
+      // summary that follows starts on a line of its own.
+      std::string bar = format_progress_bar(snapshot(), terminal_width() - 1);
+      std::fprintf(stderr, "\r\033[K%s\n", bar.c_str());
+      std::fflush(stderr);
+    }
+    progress_timer_.cancel();
     wake_.notify();
     if (signals_) signals_->cancel();
     client_.close_idle();
@@ -478,11 +486,10 @@ class Engine {
     }
     const auto tick = style == ProgressStyle::kBar ? milliseconds(250) : milliseconds(1000);
     auto next_line = SteadyClock::now() + options_.log_interval;
-    asio::steady_timer timer(ex_);
     while (!finished_) {
-      timer.expires_after(tick);
+      progress_timer_.expires_after(tick);
       boost::system::error_code ec;
-      co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+      co_await progress_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
       auto now = SteadyClock::now();
       recent_.add(now, stats_.requests, stats_.done + stats_.failed);
       if (finished_) break;
@@ -495,11 +502,6 @@ class Engine {
         spdlog::info("{}", format_progress_line(snapshot()));
         next_line = now + options_.log_interval;
       }
-    }
-    if (bar_shown_) {
-      std::string bar = format_progress_bar(snapshot(), terminal_width() - 1);
-      std::fprintf(stderr, "\r\033[K%s\n", bar.c_str());
-      std::fflush(stderr);
     }
   }
 
@@ -535,6 +537,7 @@ class Engine {
   std::int64_t released_ = 0;
   std::int64_t remaining_ = 0;
   std::optional<asio::signal_set> signals_;
+  asio::steady_timer progress_timer_{ex_};
 };
 
 FinishedRun failed_start(RunEnd end, std::string detail) {
@@ -632,11 +635,13 @@ FinishedRun run_queue(const RunOptions& options) {
         }
       }
       done = true;
-      guard.reset();
-      io.stop();
     });
-    io.run();
-    (void)done;
+    while (!done) io.run_one();
+    // The watchers (signals, deadline, progress) end on their own once the
+    // run has finished; give them, and the client's closing connections, a
+    // moment rather than destroying their frames mid-wait.
+    guard.reset();
+    io.run_for(std::chrono::seconds(2));
     summary = engine.summary();
     worker.stop();
     engine_ptr = nullptr;
