@@ -119,6 +119,8 @@ class Db {
  public:
   explicit Db(const std::string& path) {
     EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    // A runner may be recovering the WAL of a killed one: wait, as lfbatch does.
+    sqlite3_busy_timeout(db_, 5000);
   }
   ~Db() { sqlite3_close(db_); }
 
@@ -327,6 +329,12 @@ TEST_F(RunE2E, FiveSigkillsAtRandomMomentsLoseNothingAndStoreNothingTwice) {
   for (int kill = 0; kill < 5; ++kill) {
     LfbatchProcess p(run_args(emu.port(), {"--concurrency", "16"}), dir_.path(), kSecret,
                      "kill" + std::to_string(kill));
+    // The random moment is counted from when the run has recorded itself, so
+    // that a slow start (a sanitizer build, a loaded machine) still gives a
+    // run that dies mid-way rather than one that never began.
+    for (int i = 0; i < 500 && Db(db()).scalar("SELECT count(*) FROM runs") <= kill; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
     p.signal(SIGKILL);
     EXPECT_EQ(p.wait(), 128 + SIGKILL);
