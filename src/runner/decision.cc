@@ -66,6 +66,7 @@ std::string_view ended_how(RunEnd end) {
     case RunEnd::kAbortedConfiguration: return "aborted_configuration";
     case RunEnd::kStoreError: return "store_error";
     case RunEnd::kLocked: return "locked";
+    case RunEnd::kUnreachable: return "unreachable";
   }
   return "store_error";
 }
@@ -75,7 +76,8 @@ int exit_code_of(RunEnd end) {
     case RunEnd::kCompleted:
     case RunEnd::kDeadline:
     case RunEnd::kBudget: return 0;
-    case RunEnd::kOutOfQuota: return 75;
+    case RunEnd::kOutOfQuota:
+    case RunEnd::kUnreachable: return 75;
     case RunEnd::kAbortedCredentials: return 77;
     case RunEnd::kAbortedConfiguration: return 78;
     case RunEnd::kInterrupted: return 130;
@@ -93,7 +95,8 @@ int weight(RunEnd end) {
     case RunEnd::kCompleted: return 0;
     case RunEnd::kDeadline:
     case RunEnd::kBudget: return 1;
-    case RunEnd::kOutOfQuota: return 2;
+    case RunEnd::kOutOfQuota:
+    case RunEnd::kUnreachable: return 2;
     case RunEnd::kInterrupted:
     case RunEnd::kTerminated: return 3;
     case RunEnd::kAbortedCredentials: return 4;
@@ -108,6 +111,14 @@ int weight(RunEnd end) {
 
 RunEnd stronger_end(RunEnd current, RunEnd next) {
   return weight(next) > weight(current) ? next : current;
+}
+
+bool ReachabilityWatch::unreachable_after(const Outcome& outcome) {
+  bool no_connection = !outcome.answer && outcome.failure &&
+                       (*outcome.failure == TransportFailure::kConnectFailed ||
+                        *outcome.failure == TransportFailure::kTimeout);
+  failures_in_a_row_ = no_connection ? failures_in_a_row_ + 1 : 0;
+  return failures_in_a_row_ >= limit_;
 }
 
 }  // namespace lf

@@ -56,15 +56,17 @@ enum class RunEnd {
   kAbortedConfiguration,  // NOT_FOUND: wrong endpoint
   kStoreError,            // the database failed (open, lease, commit)
   kLocked,                // another lfbatch run holds the database
+  kUnreachable,           // the endpoint refused or dropped every connection in a row
 };
 
 // "completed", "deadline", "budget", "out_of_quota", "interrupted",
-// "aborted_credentials", "aborted_configuration", "store_error", "locked"
+// "aborted_credentials", "aborted_configuration", "store_error", "locked",
+// "unreachable"
 // (SIGINT and SIGTERM are both "interrupted"; the detail names the signal).
 std::string_view ended_how(RunEnd end);
 
 // Exit codes (README "Exit codes"): 0 completed, deadline or budget;
-// 75 out of quota (EX_TEMPFAIL: come back later); 77 credentials (EX_NOPERM);
+// 75 out of quota or endpoint unreachable (EX_TEMPFAIL: come back later); 77 credentials (EX_NOPERM);
 // 78 configuration (EX_CONFIG); 130 SIGINT; 143 SIGTERM; 3 database error
 // (as every lfbatch subcommand); 69 another run holds the database
 // (EX_UNAVAILABLE).
@@ -74,5 +76,21 @@ int exit_code_of(RunEnd end);
 // wins: store error > locked > configuration > credentials > signal > quota >
 // deadline/budget > completed; between equals the first stays.
 RunEnd stronger_end(RunEnd current, RunEnd next);
+
+// Tells a network outage from a few bad connections: the endpoint is deemed
+// unreachable once `limit` requests in a row failed to connect or timed out
+// with no answer in between. The run then stops instead of spending every
+// job's attempts (a night without network must not fail the whole archive).
+class ReachabilityWatch {
+ public:
+  explicit ReachabilityWatch(int limit) : limit_(limit) {}
+
+  // Records `outcome`; true when the endpoint is now deemed unreachable.
+  bool unreachable_after(const Outcome& outcome);
+
+ private:
+  int limit_;
+  int failures_in_a_row_ = 0;
+};
 
 }  // namespace lf

@@ -151,6 +151,39 @@ TEST(RunEnd, ExitCodesFollowSysexits) {
   EXPECT_EQ(ended_how(RunEnd::kTerminated), "interrupted");
 }
 
+TEST(RunEnd, AnUnreachableEndpointIsComeBackLater) {
+  EXPECT_EQ(exit_code_of(RunEnd::kUnreachable), 75);
+  EXPECT_EQ(ended_how(RunEnd::kUnreachable), "unreachable");
+  EXPECT_EQ(stronger_end(RunEnd::kUnreachable, RunEnd::kInterrupted), RunEnd::kInterrupted);
+}
+
+Outcome transport_failure(TransportFailure f) {
+  Outcome o;
+  o.failure = f;
+  return o;
+}
+
+TEST(ReachabilityWatch, DeemsTheEndpointUnreachableAfterLimitConnectFailuresInARow) {
+  ReachabilityWatch watch(3);
+  EXPECT_FALSE(watch.unreachable_after(transport_failure(TransportFailure::kConnectFailed)));
+  EXPECT_FALSE(watch.unreachable_after(transport_failure(TransportFailure::kTimeout)));
+  EXPECT_TRUE(watch.unreachable_after(transport_failure(TransportFailure::kConnectFailed)));
+}
+
+TEST(ReachabilityWatch, AnyAnswerOrOtherFailureStartsTheCountAgain) {
+  ReachabilityWatch watch(3);
+  Outcome answered;
+  answered.answer = ApiAnswer{};
+  answered.answer->status = ApiStatus::kInternalError;
+  for (const Outcome& between :
+       {answered, transport_failure(TransportFailure::kConnectionLost),
+        transport_failure(TransportFailure::kLocalFileError)}) {
+    EXPECT_FALSE(watch.unreachable_after(transport_failure(TransportFailure::kConnectFailed)));
+    EXPECT_FALSE(watch.unreachable_after(transport_failure(TransportFailure::kConnectFailed)));
+    EXPECT_FALSE(watch.unreachable_after(between));
+  }
+}
+
 TEST(RunEnd, TheMoreImportantReasonWins) {
   EXPECT_EQ(stronger_end(RunEnd::kCompleted, RunEnd::kOutOfQuota), RunEnd::kOutOfQuota);
   EXPECT_EQ(stronger_end(RunEnd::kOutOfQuota, RunEnd::kInterrupted), RunEnd::kInterrupted);

@@ -124,6 +124,8 @@ class Engine {
         owner_(lease_owner_of(run_id)),
         controller_(options.rate, SteadyClock::now()),
         policy_(options.retry),
+        unreachable_after_(std::max(20, 2 * options.concurrency)),
+        reachability_(unreachable_after_),
         rng_(options.seed ? *options.seed : std::random_device{}()),
         total_(total),
         started_(SteadyClock::now()) {
@@ -385,6 +387,12 @@ class Engine {
     if (code != "OK") ++stats_.by_code[code];
 
     std::string reason = outcome.answer ? outcome.answer->reason : outcome.failure_detail;
+    if (reachability_.unreachable_after(outcome)) {
+      request_stop(RunEnd::kUnreachable,
+                   fmt::format("{} requests in a row could not reach {} (last: {}); jobs stay "
+                               "queued: check the network, proxy or endpoint and run again",
+                               unreachable_after_, options_.client.endpoint, reason));
+    }
     switch (d.stop) {
       case StopSignal::kNone:
         if (probe && quota_state_ == QuotaState::kProbing) {
@@ -514,6 +522,8 @@ class Engine {
   std::string owner_;
   RateController controller_;
   RetryPolicy policy_;
+  int unreachable_after_;  // requests in a row that failed to connect
+  ReachabilityWatch reachability_;
   std::mt19937_64 rng_;
   Uniform01 uniform_;
   std::int64_t total_;

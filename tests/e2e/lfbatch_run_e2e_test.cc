@@ -306,6 +306,25 @@ TEST_F(RunE2E, BadCredentialsExitNoPermWithNoJobChanged) {
   EXPECT_EQ(d.scalar("SELECT count(*) FROM runs WHERE ended_how = 'aborted_credentials'"), 1);
 }
 
+TEST_F(RunE2E, UnreachableEndpointStopsTheRunWithEveryJobStillQueued) {
+  make_queue(300);
+  std::uint16_t closed_port = 0;
+  {
+    // A port nobody listens on: bound, never listening, closed again.
+    LfemuProcess emu({"--account", std::string(kApiId) + ":" + kSecret});
+    ASSERT_TRUE(emu.started());
+    closed_port = emu.port();
+  }
+  int code = run_sync(run_args(closed_port, {"--concurrency", "8"}));
+  EXPECT_EQ(code, 75) << last_err_;
+  EXPECT_NE(last_err_.find("could not reach"), std::string::npos) << last_err_;
+  Db d(db());
+  EXPECT_EQ(d.jobs_in("failed"), 0) << "an outage must not fail the archive";
+  EXPECT_EQ(d.jobs_in("pending"), 300);
+  EXPECT_EQ(d.scalar("SELECT count(*) FROM runs WHERE ended_how = 'unreachable'"), 1);
+  EXPECT_GE(d.scalar("SELECT count(*) FROM attempts WHERE api_status = 'CONNECT_FAILED'"), 20);
+}
+
 TEST_F(RunE2E, WrongEndpointIsAConfigurationError) {
   make_queue(5);
   LfemuProcess emu({"--account", std::string(kApiId) + ":" + kSecret});
