@@ -61,8 +61,12 @@ bool is_ip_literal(const std::string& host) {
 struct Failure {
   TransportFailure kind = TransportFailure::kConnectFailed;
   std::string detail;
-  // The request may be sent again on a fresh connection: it failed on a
-  // reused connection before any byte of a response arrived.
+  // The request may be sent again on a fresh connection: a reused
+  // connection broke while the request was being written, so the server
+  // cannot have acted on it. Once the request is fully written it is never
+  // resent here (a POST is not idempotent: the server may have verified it
+  // and counted it against the quota); the runner records that attempt and
+  // retries it as one.
   bool before_response = false;
 };
 
@@ -252,7 +256,6 @@ class BeastApiClient final : public ApiClient {
                                            : "connection to " + where +
                                                  " lost in the middle of the response: ") +
                          read_ec.message();
-        failure.before_response = nothing_received;
       }
       co_return std::nullopt;
     }
@@ -286,8 +289,8 @@ class BeastApiClient final : public ApiClient {
   }
 
   // False when the peer has closed an idle connection (or sent something
-  // unasked, which makes it unusable). The race with a close that is still
-  // in flight is handled by resending once (see send()).
+  // unasked, which makes it unusable). A close still in flight is caught by
+  // the write failing, which is resent once (see send()).
   static bool looks_open(Connection& connection) {
     auto& socket = connection.tcp().socket();
     if (!socket.is_open() || connection.buffer.size() != 0) return false;
