@@ -157,8 +157,8 @@ void register_run_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
       "Send the queue's due jobs to the API until none is left, a limit is reached or a signal "
       "stops it. Credentials: LINKFACE_API_ID / LINKFACE_API_SECRET or the config's "
       "secrets_file. Exit codes: 0 done (or --until/--for/--max-requests reached), 75 out of "
-      "quota or endpoint unreachable, 77 credentials refused, 78 wrong endpoint or missing credentials, 130/143 "
-      "interrupted, 69 another run holds the database, 3 database error");
+      "quota or endpoint unreachable, 77 credentials refused, 78 wrong endpoint or missing "
+      "credentials, 130/143 interrupted, 69 another run holds the database, 3 database error");
   cmd->add_option("--concurrency", args->concurrency, "Requests in flight (default: config, 16)");
   cmd->add_option("--rate", args->rate,
                   "The account's limit in requests/s, if known: never exceeded (default: config; "
