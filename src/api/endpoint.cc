@@ -15,6 +15,18 @@
 namespace lf {
 namespace {
 
+// The port of a URL ("8080"), or an Error naming the URL and showing `example`.
+Result<std::uint16_t> parse_port(std::string_view digits, const std::string& quoted,
+                                 const std::string& example) {
+  int p = 0;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), p);
+  if (ec != std::errc() || ptr != digits.data() + digits.size() || p < 1 || p > 65535) {
+    return Error{quoted + " has port '" + std::string(digits) +
+                 "', which is not a number from 1 to 65535" + example};
+  }
+  return static_cast<std::uint16_t>(p);
+}
+
 constexpr std::string_view kEndpointExample =
     "https://cloudapi.linkface.cn/identity/handhold_idcard_verification";
 
@@ -180,14 +192,9 @@ Result<Endpoint> parse_endpoint(std::string_view url) {
     if (u.port().empty()) {
       endpoint.port = endpoint.tls ? 443 : 80;
     } else {
-      int p = 0;
-      const std::string_view digits = u.port();
-      auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), p);
-      if (ec != std::errc() || ptr != digits.data() + digits.size() || p < 1 || p > 65535) {
-        return Error{quoted + " has port '" + std::string(digits) +
-                     "', which is not a number from 1 to 65535" + example};
-      }
-      endpoint.port = static_cast<std::uint16_t>(p);
+      Result<std::uint16_t> port = parse_port(u.port(), quoted, example);
+      if (!port) return port.error();
+      endpoint.port = *port;
     }
   } else {
     endpoint.port = endpoint.tls ? 443 : 80;
@@ -229,14 +236,9 @@ Result<ProxyServer> parse_proxy_url(std::string_view url) {
                                                               : std::string(u.host_address());
   proxy.port = 1080;
   if (u.has_port() && !u.port().empty()) {
-    int p = 0;
-    const std::string_view digits = u.port();
-    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), p);
-    if (ec != std::errc() || ptr != digits.data() + digits.size() || p < 1 || p > 65535) {
-      return Error{quoted + " has port '" + std::string(digits) +
-                   "', which is not a number from 1 to 65535" + example};
-    }
-    proxy.port = static_cast<std::uint16_t>(p);
+    Result<std::uint16_t> port = parse_port(u.port(), quoted, example);
+    if (!port) return port.error();
+    proxy.port = *port;
   }
   if (u.has_userinfo()) {
     proxy.authorization = "Basic " + base64(std::string(u.user()) + ":" +
