@@ -11,6 +11,7 @@ namespace lf {
 
 using JobId = std::int64_t;
 using RunId = std::int64_t;
+using AttemptId = std::int64_t;
 // Wall-clock time in milliseconds since the Unix epoch (UTC); the unit of
 // every timestamp in the database.
 using UnixMillis = std::int64_t;

@@ -82,13 +82,53 @@ TEST(Database, TheSchemaRefusesUnknownStatesAndSourceKinds) {
   EXPECT_FALSE((*db)->exec("UPDATE jobs SET state = 'Done'").ok());
 }
 
-TEST(Database, OpensWithWalForeignKeysAndNormalSync) {
+TEST(Database, OpensWithWalForeignKeysAndFullSync) {
   TempDirForTest dir;
   auto db = Database::open(dir.file("q.db"));
   ASSERT_TRUE(db.ok()) << db.error().message;
   EXPECT_EQ(query_text(**db, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(query_int(**db, "PRAGMA foreign_keys"), 1);
-  EXPECT_EQ(query_int(**db, "PRAGMA synchronous"), 1);  // NORMAL
+  EXPECT_EQ(query_int(**db, "PRAGMA synchronous"), 2);  // FULL: commits survive a power loss
+}
+
+TEST(Database, ADatabaseOfSchema1KeepsItsAttemptsWhenMigrated) {
+  TempDirForTest dir;
+  const std::string path = dir.file("v1.db");
+  {
+    // A database as lfbatch 0.1 (schema 1) left it.
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    const std::string v1 = read_file(std::filesystem::path(LF_SCHEMA_DIR) / "001_init.sql");
+    ASSERT_EQ(sqlite3_exec(raw, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(raw);
+    const std::string rows =
+        "PRAGMA application_id = " + std::to_string(Database::kApplicationId) +
+        "; PRAGMA user_version = 1;"
+        "INSERT INTO runs (id, started_at) VALUES (1, 10);"
+        "INSERT INTO jobs (id, source_kind, source, state, created_at, updated_at)"
+        " VALUES (7, 'file_id', 'abc', 'done', 10, 20);"
+        "INSERT INTO attempts (job_id, run_id, started_at, finished_at, api_status, request_id,"
+        " verify_score, latency_ms, disposition)"
+        " VALUES (7, 1, 11, 19, 'OK', 'TID1', 0.75, 8, 'done');";
+    ASSERT_EQ(sqlite3_exec(raw, rows.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(raw);
+    sqlite3_close(raw);
+  }
+  auto db = Database::open(path, /*create=*/false);
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  EXPECT_EQ((*db)->schema_version(), Database::latest_schema_version());
+  EXPECT_EQ(query_text(**db, "SELECT job_id || '|' || run_id || '|' || started_at || '|' || "
+                             "finished_at || '|' || api_status || '|' || request_id || '|' || "
+                             "verify_score || '|' || disposition FROM attempts"),
+            "7|1|11|19|OK|TID1|0.75|done");
+  // An attempt may now be on record before its answer.
+  EXPECT_TRUE((*db)->exec("INSERT INTO attempts (job_id, run_id, started_at, disposition) "
+                          "VALUES (7, 1, 30, 'sent')")
+                  .ok());
+  EXPECT_EQ(query_int(**db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+  EXPECT_EQ(query_int(**db, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND "
+                            "tbl_name = 'attempts'"),
+            3);
 }
 
 TEST(Database, ReopeningKeepsTheDataAndTheVersion) {

@@ -85,8 +85,9 @@ OutcomeFields fields_of(const Outcome& outcome) {
 // Prepared once per queue, on first use.
 struct JobQueue::Statements {
   std::optional<Statement> insert_sources, prior_states, lease, renew, settle_final, settle_retry,
-      settle_throttled, settle_release, insert_attempt, recover, release_all, count_by_state,
-      count_by_status, count_due;
+      settle_throttled, settle_release, insert_attempt, insert_sent, complete_attempt,
+      count_in_doubt_on_jobs, mark_in_doubt, count_in_doubt, recover, release_all,
+      count_by_state, count_by_status, count_due;
 };
 
 namespace {
@@ -276,6 +277,47 @@ Status JobQueue::renew_leases(const std::string& owner, UnixMillis until) {
   return (*renew)->run();
 }
 
+Result<std::vector<AttemptId>> JobQueue::record_sent(std::span<const SentAttempt> sent,
+                                                     RunId run_id) {
+  std::vector<AttemptId> ids;
+  if (sent.empty()) return ids;
+  sqlite3* db = db_.handle();
+  Result<Statement*> insert = prepared(db, statements_->insert_sent, kInsertSentAttemptSql);
+  if (!insert) return insert.error();
+  Result<Transaction> tx = Transaction::begin(db, Transaction::Mode::kWrite);
+  if (!tx) return tx.error();
+  ids.reserve(sent.size());
+  for (const SentAttempt& attempt : sent) {
+    StatementReset reset(**insert);
+    (*insert)->bind_int64(1, attempt.job_id);
+    if (run_id > 0) (*insert)->bind_int64(2, run_id); else (*insert)->bind_null(2);
+    (*insert)->bind_int64(3, attempt.started_at);
+    if (Status status = (*insert)->run(); !status) return status.error();
+    ids.push_back(sqlite3_last_insert_rowid(db));
+  }
+  if (Status status = tx->commit(); !status) return status.error();
+  return ids;
+}
+
+Result<std::int64_t> JobQueue::mark_in_doubt(RunId run_id) {
+  sqlite3* db = db_.handle();
+  Result<Statement*> on_jobs =
+      prepared(db, statements_->count_in_doubt_on_jobs, kCountInDoubtOnJobsSql);
+  if (!on_jobs) return on_jobs.error();
+  Result<Statement*> mark = prepared(db, statements_->mark_in_doubt, kMarkInDoubtSql);
+  if (!mark) return mark.error();
+  Result<Transaction> tx = Transaction::begin(db, Transaction::Mode::kWrite);
+  if (!tx) return tx.error();
+  for (Statement* statement : {*on_jobs, *mark}) {
+    StatementReset reset(*statement);
+    statement->bind_int64(1, run_id);
+    if (Status status = statement->run(); !status) return status.error();
+  }
+  const std::int64_t marked = sqlite3_changes64(db);
+  if (Status status = tx->commit(); !status) return status.error();
+  return marked;
+}
+
 Result<std::int64_t> JobQueue::settle(std::span<const Settlement> settlements,
                                       const std::string& owner, RunId run_id, UnixMillis now) {
   if (settlements.empty()) return std::int64_t{0};
@@ -291,6 +333,9 @@ Result<std::int64_t> JobQueue::settle(std::span<const Settlement> settlements,
   if (!release_stmt) return release_stmt.error();
   Result<Statement*> attempt_stmt = prepared(db, statements_->insert_attempt, kInsertAttemptSql);
   if (!attempt_stmt) return attempt_stmt.error();
+  Result<Statement*> complete_stmt =
+      prepared(db, statements_->complete_attempt, kCompleteAttemptSql);
+  if (!complete_stmt) return complete_stmt.error();
 
   Result<Transaction> tx = Transaction::begin(db, Transaction::Mode::kWrite);
   if (!tx) return tx.error();
@@ -299,7 +344,26 @@ Result<std::int64_t> JobQueue::settle(std::span<const Settlement> settlements,
     std::optional<OutcomeFields> fields;
     if (settlement.outcome) fields = fields_of(*settlement.outcome);
 
-    if (settlement.outcome) {
+    if (settlement.outcome && settlement.attempt_id > 0) {
+      const Outcome& outcome = *settlement.outcome;
+      Statement& complete = **complete_stmt;
+      StatementReset reset(complete);
+      complete.bind_int64(1, settlement.attempt_id)
+          .bind_int64(2, outcome.finished_at)
+          .bind_optional(3, fields->http_status)
+          .bind_text(4, fields->api_status)
+          .bind_text_or_null(5, fields->reason)
+          .bind_text_or_null(6, fields->request_id)
+          .bind_optional(7, fields->verify_score)
+          .bind_text_or_null(8, fields->image_id)
+          .bind_double(9, static_cast<double>(outcome.finished_at - outcome.started_at))
+          .bind_text(10, to_string(outcome.disposition()));
+      if (Status status = complete.run(); !status) return status.error();
+      if (sqlite3_changes(db) == 0) {  // already completed: a replay
+        ++ignored;
+        continue;
+      }
+    } else if (settlement.outcome) {
       const Outcome& outcome = *settlement.outcome;
       Statement& attempt = **attempt_stmt;
       StatementReset reset(attempt);
@@ -391,6 +455,8 @@ Result<QueueCounts> JobQueue::counts(UnixMillis now) {
   if (!by_status) return by_status.error();
   Result<Statement*> due = prepared(db, statements_->count_due, kCountDueSql);
   if (!due) return due.error();
+  Result<Statement*> in_doubt = prepared(db, statements_->count_in_doubt, kCountInDoubtSql);
+  if (!in_doubt) return in_doubt.error();
 
   // One snapshot, so the numbers add up even while a runner writes.
   Result<Transaction> tx = Transaction::begin(db, Transaction::Mode::kRead);
@@ -417,6 +483,12 @@ Result<QueueCounts> JobQueue::counts(UnixMillis now) {
     Result<bool> row = (*due)->step();
     if (!row) return row.error();
     counts.due_now = (*due)->column_int64(0);
+  }
+  {
+    StatementReset reset(**in_doubt);
+    Result<bool> row = (*in_doubt)->step();
+    if (!row) return row.error();
+    counts.in_doubt = (*in_doubt)->column_int64(0);
   }
   if (Status status = tx->commit(); !status) return status.error();
   return counts;

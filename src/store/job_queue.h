@@ -51,13 +51,23 @@ enum class SettleKind {
   kRelease,     // pending again now, untouched (quota, shutdown)
 };
 
+// A request about to leave: its attempts row is committed before it is sent
+// (see record_sent), so every call the server may see is on record.
+struct SentAttempt {
+  JobId job_id = 0;
+  UnixMillis started_at = 0;
+};
+
 // One settlement: the job, how it leaves the lease, and the attempt that
 // led there (absent for kRelease without a request).
 struct Settlement {
   JobId job_id = 0;
   SettleKind kind = SettleKind::kRelease;
   UnixMillis next_attempt_at = 0;  // for kRetryLater / kThrottled
-  std::optional<Outcome> outcome;  // recorded as one attempts row
+  std::optional<Outcome> outcome;  // completes attempt_id, or is recorded as a new attempts row
+  // The attempts row record_sent() committed for this request; 0: none
+  // (the outcome is then inserted as a new row).
+  AttemptId attempt_id = 0;
 };
 
 struct QueueCounts {
@@ -66,6 +76,7 @@ struct QueueCounts {
                                                   // ("" for a final job without one)
   std::int64_t total = 0;
   std::int64_t due_now = 0;                       // pending with next_attempt_at <= now
+  std::int64_t in_doubt = 0;  // attempts sent by runs that died before their answer was stored
 };
 
 class JobQueue {
@@ -92,10 +103,18 @@ class JobQueue {
   // Extends every lease held by `owner` to `until`.
   Status renew_leases(const std::string& owner, UnixMillis until);
 
+  // Records `sent` as attempts of run `run_id` (0: no run) that have no
+  // answer yet (finished_at NULL, disposition 'sent'), in one transaction;
+  // returns their ids in the order of `sent`.
+  Result<std::vector<AttemptId>> record_sent(std::span<const SentAttempt> sent, RunId run_id);
+
   // Applies `settlements` of jobs leased by `owner`, with their attempts
   // (tagged with `run_id`; 0: no run), in one transaction. Settlements of
   // jobs no longer leased by `owner` leave the job alone (their count is
   // returned); their attempts are still recorded, since the request was sent.
+  // A settlement whose attempt_id row was already completed (a replay of
+  // unsaved results, see unsaved_results.h) changes nothing and counts as
+  // ignored: applying the same settlement twice is harmless.
   //  - kDone / kFailed: the result columns (verify_score, image_id,
   //    request_id, api_status, reason, http_status) and finished_at are set;
   //    attempts + 1 when there is an outcome.
@@ -106,6 +125,13 @@ class JobQueue {
   // latency_ms is finished_at - started_at.
   Result<std::int64_t> settle(std::span<const Settlement> settlements, const std::string& owner,
                               RunId run_id, UnixMillis now);
+
+  // Marks run `run_id`'s attempts that were sent but never answered as
+  // 'in_doubt' (the server may have counted them) and counts each as an
+  // attempt of its job; returns how many.
+  // REQUIRES: run `run_id` is dead (the caller holds the RunnerLock and the
+  // run is not its own).
+  Result<std::int64_t> mark_in_doubt(RunId run_id);
 
   // Puts every job whose lease expired at or before `now` back to pending
   // (attempts unchanged); returns how many.

@@ -69,6 +69,34 @@ inline constexpr const char* kInsertAttemptSql =
     " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12"
     " WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ?1)";
 
+// A request about to be sent: on record before it leaves.
+inline constexpr const char* kInsertSentAttemptSql =
+    "INSERT INTO attempts (job_id, run_id, started_at, disposition) VALUES (?1, ?2, ?3, 'sent')";
+
+// Completes an attempt recorded by kInsertSentAttemptSql. Only an
+// unanswered one ('sent', or 'in_doubt' after its run died), so replaying a
+// completion changes nothing.
+inline constexpr const char* kCompleteAttemptSql =
+    "UPDATE attempts SET finished_at = ?2, http_status = ?3, api_status = ?4, reason = ?5,"
+    " request_id = ?6, verify_score = ?7, image_id = ?8, latency_ms = ?9, disposition = ?10"
+    " WHERE id = ?1 AND finished_at IS NULL";
+
+// A dead run's unanswered attempts: each counts as an attempt of its job
+// (the server may have counted it), then is marked in doubt. Both walk the
+// partial index attempts_unanswered.
+inline constexpr const char* kCountInDoubtOnJobsSql =
+    "UPDATE jobs SET attempts = attempts + (SELECT count(*) FROM attempts AS a"
+    "   WHERE a.job_id = jobs.id AND a.finished_at IS NULL AND a.disposition = 'sent'"
+    "   AND a.run_id = ?1)"
+    " WHERE id IN (SELECT job_id FROM attempts INDEXED BY attempts_unanswered"
+    "              WHERE finished_at IS NULL AND disposition = 'sent' AND run_id = ?1)";
+inline constexpr const char* kMarkInDoubtSql =
+    "UPDATE attempts INDEXED BY attempts_unanswered SET disposition = 'in_doubt'"
+    " WHERE finished_at IS NULL AND disposition = 'sent' AND run_id = ?1";
+inline constexpr const char* kCountInDoubtSql =
+    "SELECT count(*) FROM attempts INDEXED BY attempts_unanswered"
+    " WHERE finished_at IS NULL AND disposition = 'in_doubt'";
+
 inline constexpr const char* kRecoverSql =
     "UPDATE jobs INDEXED BY jobs_leased SET state = 'pending', lease_owner = NULL,"
     " lease_expires_at = NULL, updated_at = ?1 WHERE state = 'leased' AND lease_expires_at <= ?1";

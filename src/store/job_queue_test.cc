@@ -303,6 +303,11 @@ TEST_F(JobQueueTest, HotStatementsWalkTheirIndexes) {
   EXPECT_NE(plan(job_queue_sql::kRecoverSql).find("jobs_leased"), std::string::npos);
   EXPECT_NE(plan(job_queue_sql::kRenewSql).find("jobs_lease_owner"), std::string::npos);
   EXPECT_NE(plan(job_queue_sql::kReleaseAllSql).find("jobs_lease_owner"), std::string::npos);
+  EXPECT_NE(plan(job_queue_sql::kMarkInDoubtSql).find("attempts_unanswered"), std::string::npos);
+  EXPECT_NE(plan(job_queue_sql::kCountInDoubtSql).find("attempts_unanswered"), std::string::npos);
+  const std::string on_jobs = plan(job_queue_sql::kCountInDoubtOnJobsSql);
+  EXPECT_NE(on_jobs.find("attempts_unanswered"), std::string::npos) << on_jobs;
+  EXPECT_EQ(on_jobs.find("SCAN jobs"), std::string::npos) << on_jobs;
 }
 
 TEST_F(JobQueueTest, TwoConnectionsRacingToLeaseNeverShareAJob) {
@@ -558,6 +563,64 @@ TEST_F(JobQueueTest, SettleAndRunCountsJoinTheCallersTransaction) {
   ASSERT_TRUE(db_->exec("COMMIT").ok());
   EXPECT_EQ(job_cell(id, "state"), "done");
   EXPECT_EQ(cell("SELECT requests || ' ' || done FROM runs"), "1 1");
+}
+
+TEST_F(JobQueueTest, ASentAttemptIsOnRecordBeforeItsAnswerAndCompletedByIt) {
+  enqueue({url("a"), url("b")});
+  RunLog runs(*db_);
+  const RunId run = runs.start_run("{}", "h", 1, 900).value();
+  auto jobs = lease(2, "r1", 1000);
+  std::vector<SentAttempt> sent = {{jobs[0].id, 1001}, {jobs[1].id, 1002}};
+  auto ids = queue_->record_sent(sent, run);
+  ASSERT_TRUE(ids.ok()) << ids.error().message;
+  ASSERT_EQ(ids->size(), 2u);
+  EXPECT_EQ(cell("SELECT count(*) || ' ' || sum(finished_at IS NULL) || ' ' || "
+                 "group_concat(disposition) FROM attempts"),
+            "2 2 sent,sent");
+
+  Settlement done = settlement(jobs[0].id, SettleKind::kDone, ok_outcome(jobs[0].id, 0.8, 1001, 1200));
+  done.attempt_id = (*ids)[0];
+  EXPECT_EQ(settle({done}, "r1", 1300, run), 0);
+  EXPECT_EQ(cell("SELECT count(*) FROM attempts"), "2") << "completed in place, not added";
+  EXPECT_EQ(cell("SELECT finished_at || '|' || api_status || '|' || disposition || '|' || "
+                 "verify_score FROM attempts WHERE id = " + std::to_string((*ids)[0])),
+            "1200|OK|done|0.8");
+  EXPECT_EQ(job_cell(jobs[0].id, "state || attempts"), "done1");
+
+  // The same settlement again (a replay of unsaved results) changes nothing.
+  EXPECT_EQ(settle({done}, "r1", 1400, run), 1);
+  EXPECT_EQ(job_cell(jobs[0].id, "state || attempts || finished_at"), "done11300");
+}
+
+TEST_F(JobQueueTest, ADeadRunsUnansweredAttemptsBecomeInDoubtAndCountOnTheirJobs) {
+  enqueue({url("a"), url("b")});
+  RunLog runs(*db_);
+  const RunId dead = runs.start_run("{}", "h", 1, 900).value();
+  auto jobs = lease(2, "run-dead", 1000);
+  auto ids = queue_->record_sent(std::vector<SentAttempt>{{jobs[0].id, 1001}, {jobs[1].id, 1002}},
+                                 dead);
+  ASSERT_TRUE(ids.ok());
+  Settlement answered =
+      settlement(jobs[1].id, SettleKind::kDone, ok_outcome(jobs[1].id, 0.8, 1002, 1100));
+  answered.attempt_id = (*ids)[1];
+  EXPECT_EQ(settle({answered}, "run-dead", 1200, dead), 0);
+
+  const RunId live = runs.start_run("{}", "h", 2, 2000).value();
+  ASSERT_TRUE(queue_->record_sent(std::vector<SentAttempt>{{jobs[0].id, 2001}}, live).ok());
+
+  auto marked = queue_->mark_in_doubt(dead);
+  ASSERT_TRUE(marked.ok()) << marked.error().message;
+  EXPECT_EQ(*marked, 1);
+  EXPECT_EQ(cell("SELECT group_concat(disposition, ',') FROM (SELECT disposition FROM attempts "
+                 "ORDER BY id)"),
+            "in_doubt,done,sent")
+      << "only the dead run's unanswered attempt is in doubt";
+  EXPECT_EQ(job_cell(jobs[0].id, "attempts"), "1") << "an attempt in doubt counts on its job";
+  EXPECT_EQ(job_cell(jobs[1].id, "attempts"), "1");
+  auto counts = queue_->counts(3000);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->in_doubt, 1);
+  EXPECT_EQ(*queue_->mark_in_doubt(dead), 0) << "marking twice changes nothing";
 }
 
 }  // namespace

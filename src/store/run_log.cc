@@ -92,7 +92,8 @@ Result<std::int64_t> RunLog::mark_crashed_runs() {
   Result<Statement> update = Statement::prepare(
       db_.handle(),
       "UPDATE runs SET ended_how = 'crashed',"
-      " finished_at = coalesce((SELECT max(finished_at) FROM attempts WHERE run_id = runs.id),"
+      " finished_at = coalesce((SELECT max(coalesce(finished_at, started_at)) FROM attempts"
+      "                         WHERE run_id = runs.id),"
       "                        started_at),"
       " ended_detail = 'pid ' || coalesce(pid, '?') || ' on ' || coalesce(host, '?') ||"
       "   ' stopped without recording how the run ended (killed or crashed)'"
