@@ -40,7 +40,10 @@ int Database::on_busy(void* self, int calls_so_far) {
                                std::chrono::steady_clock::now().time_since_epoch())
                                .count();
   if (calls_so_far == 0) db->busy_since_nanos_ = now;
-  if (now - db->busy_since_nanos_ >= std::int64_t{kBusyTimeoutMillis} * 1'000'000) return 0;
+  if (now - db->busy_since_nanos_ >=
+      std::chrono::duration_cast<std::chrono::nanoseconds>(db->busy_timeout_).count()) {
+    return 0;
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return 1;
 }
@@ -122,8 +125,12 @@ Status Database::configure_and_migrate() {
   if (Status status = exec_sql(db_, "PRAGMA journal_mode = WAL"); !status) {
     return Error{"cannot switch " + path_ + " to WAL mode: " + status.message()};
   }
+  // synchronous = FULL: every commit fsyncs the WAL, so what a command
+  // committed survives a power loss (NORMAL may roll back the last commits).
+  // The runner's writer lowers it for leases and attempts about to be sent,
+  // and keeps it for results (runner/store_worker.h).
   if (Status status = exec_sql(db_,
-                               "PRAGMA synchronous = NORMAL;"
+                               "PRAGMA synchronous = FULL;"
                                "PRAGMA foreign_keys = ON;"
                                "PRAGMA cache_size = -65536;");  // 64 MiB
       !status) {

@@ -7,6 +7,7 @@
 // file; writers queue on SQLite's lock for up to kBusyTimeoutMillis.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -39,6 +40,10 @@ class Database {
 
   const std::string& path() const { return path_; }
 
+  // How long a statement waits for another connection's write lock before
+  // failing with "database is locked"; kBusyTimeoutMillis after open.
+  void set_busy_timeout(std::chrono::milliseconds timeout) { busy_timeout_ = timeout; }
+
   // The raw handle, for the store's own modules. Owned by this Database.
   sqlite3* handle() const { return db_; }
 
@@ -60,6 +65,7 @@ class Database {
   std::string path_;
   int schema_version_ = 0;
   std::int64_t busy_since_nanos_ = 0;  // steady clock; start of the current wait
+  std::chrono::milliseconds busy_timeout_{kBusyTimeoutMillis};
 };
 
 }  // namespace lf
