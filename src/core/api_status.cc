@@ -77,6 +77,16 @@ std::string_view to_string(TransportFailure failure) {
   return "UNKNOWN";
 }
 
+std::optional<TransportFailure> parse_transport_failure(std::string_view name) {
+  for (TransportFailure failure :
+       {TransportFailure::kConnectFailed, TransportFailure::kTimeout,
+        TransportFailure::kConnectionLost, TransportFailure::kMalformedResponse,
+        TransportFailure::kLocalFileError}) {
+    if (to_string(failure) == name) return failure;
+  }
+  return std::nullopt;
+}
+
 Disposition disposition_of(TransportFailure failure) {
   return failure == TransportFailure::kLocalFileError ? Disposition::kPermanentFailure
                                                       : Disposition::kRetryLater;

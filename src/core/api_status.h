@@ -84,6 +84,9 @@ enum class TransportFailure {
 
 std::string_view to_string(TransportFailure failure);
 
+// The failure for a name to_string gives; nullopt for any other name.
+std::optional<TransportFailure> parse_transport_failure(std::string_view name);
+
 // Transport failures are transient (retried), except a local file that
 // cannot be read, which fails its own job.
 Disposition disposition_of(TransportFailure failure);

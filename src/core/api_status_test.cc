@@ -54,5 +54,16 @@ TEST(Disposition, TransportFailuresAreTransientButALocalFileErrorIsNot) {
   EXPECT_EQ(disposition_of(TransportFailure::kLocalFileError), Disposition::kPermanentFailure);
 }
 
+TEST(TransportFailureNames, EveryNameRoundTripsAndOthersAreRefused) {
+  for (TransportFailure failure :
+       {TransportFailure::kConnectFailed, TransportFailure::kTimeout,
+        TransportFailure::kConnectionLost, TransportFailure::kMalformedResponse,
+        TransportFailure::kLocalFileError}) {
+    EXPECT_EQ(parse_transport_failure(to_string(failure)), failure) << to_string(failure);
+  }
+  EXPECT_FALSE(parse_transport_failure("OK").has_value());
+  EXPECT_FALSE(parse_transport_failure("timeout").has_value());
+}
+
 }  // namespace
 }  // namespace lf

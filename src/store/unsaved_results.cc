@@ -1,0 +1,234 @@
+// The unsaved-results file: JSON lines, fsynced appends, idempotent import.
+#include "store/unsaved_results.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "store/statement.h"
+
+namespace lf {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::pair<SettleKind, const char*> kKindNames[] = {
+    {SettleKind::kDone, "done"},
+    {SettleKind::kFailed, "failed"},
+    {SettleKind::kRetryLater, "retry_later"},
+    {SettleKind::kThrottled, "throttled"},
+    {SettleKind::kRelease, "release"},
+};
+
+const char* kind_name(SettleKind kind) {
+  for (const auto& [k, name] : kKindNames) {
+    if (k == kind) return name;
+  }
+  return "release";
+}
+
+json outcome_json(const Outcome& outcome) {
+  json j = {{"started_at", outcome.started_at}, {"finished_at", outcome.finished_at}};
+  if (outcome.answer) {
+    const ApiAnswer& a = *outcome.answer;
+    json answer = {{"http_status", a.http_status},
+                   {"status", to_string(a.status)},
+                   {"request_id", a.request_id},
+                   {"image_id", a.image_id},
+                   {"reason", a.reason},
+                   {"image", a.image}};
+    if (a.verify_score) answer["verify_score"] = *a.verify_score;
+    if (a.retry_after_seconds) answer["retry_after_seconds"] = *a.retry_after_seconds;
+    j["answer"] = std::move(answer);
+  }
+  if (outcome.failure) j["failure"] = to_string(*outcome.failure);
+  if (!outcome.failure_detail.empty()) j["failure_detail"] = outcome.failure_detail;
+  return j;
+}
+
+// Throws (json's own exceptions, or std::invalid_argument) on a malformed object;
+// caught by parse_unsaved_result.
+Outcome outcome_from(const json& j) {
+  Outcome outcome;
+  outcome.started_at = j.at("started_at").get<UnixMillis>();
+  outcome.finished_at = j.at("finished_at").get<UnixMillis>();
+  if (j.contains("answer")) {
+    const json& a = j.at("answer");
+    ApiAnswer answer;
+    answer.http_status = a.at("http_status").get<int>();
+    std::optional<ApiStatus> status = parse_api_status(a.at("status").get<std::string>());
+    if (!status) throw std::invalid_argument("unknown API status");
+    answer.status = *status;
+    answer.request_id = a.value("request_id", "");
+    answer.image_id = a.value("image_id", "");
+    answer.reason = a.value("reason", "");
+    answer.image = a.value("image", "");
+    if (a.contains("verify_score")) answer.verify_score = a.at("verify_score").get<double>();
+    if (a.contains("retry_after_seconds")) {
+      answer.retry_after_seconds = a.at("retry_after_seconds").get<double>();
+    }
+    outcome.answer = std::move(answer);
+  }
+  if (j.contains("failure")) {
+    outcome.failure = parse_transport_failure(j.at("failure").get<std::string>());
+    if (!outcome.failure) throw std::invalid_argument("unknown transport failure");
+  }
+  if (!outcome.answer && !outcome.failure) throw std::invalid_argument("no answer nor failure");
+  outcome.failure_detail = j.value("failure_detail", "");
+  return outcome;
+}
+
+}  // namespace
+
+std::string unsaved_results_path(const std::string& db_path) {
+  // The real path, so the same database reached through a symlink finds the
+  // same file.
+  std::error_code ec;
+  std::filesystem::path real = std::filesystem::weakly_canonical(db_path, ec);
+  return (ec ? db_path : real.string()) + ".unsaved-results.jsonl";
+}
+
+std::string to_json_line(const UnsavedResult& result) {
+  const Settlement& s = result.settlement;
+  json j = {{"owner", result.owner},
+            {"run", result.run_id},
+            {"job", s.job_id},
+            {"kind", kind_name(s.kind)},
+            {"next_attempt_at", s.next_attempt_at},
+            {"attempt", s.attempt_id},
+            {"counts",
+             {{"done", result.counts.done},
+              {"failed", result.counts.failed},
+              {"retried", result.counts.retried},
+              {"throttled", result.counts.throttled}}}};
+  if (s.outcome) j["outcome"] = outcome_json(*s.outcome);
+  // Invalid UTF-8 (a reason quoting a file name) is replaced, not refused:
+  // the line must be written whatever the answer holds.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+Result<UnsavedResult> parse_unsaved_result(const std::string& line) {
+  try {
+    json j = json::parse(line);
+    UnsavedResult r;
+    r.owner = j.at("owner").get<std::string>();
+    r.run_id = j.at("run").get<RunId>();
+    Settlement& s = r.settlement;
+    s.job_id = j.at("job").get<JobId>();
+    const std::string kind = j.at("kind").get<std::string>();
+    bool known = false;
+    for (const auto& [k, name] : kKindNames) {
+      if (kind == name) {
+        s.kind = k;
+        known = true;
+      }
+    }
+    if (!known) return Error{"unknown settlement kind \"" + kind + "\""};
+    s.next_attempt_at = j.at("next_attempt_at").get<UnixMillis>();
+    s.attempt_id = j.at("attempt").get<AttemptId>();
+    if (j.contains("outcome")) {
+      s.outcome = outcome_from(j.at("outcome"));
+      s.outcome->job_id = s.job_id;
+    }
+    const json& c = j.at("counts");
+    r.counts.done = c.at("done").get<std::int64_t>();
+    r.counts.failed = c.at("failed").get<std::int64_t>();
+    r.counts.retried = c.at("retried").get<std::int64_t>();
+    r.counts.throttled = c.at("throttled").get<std::int64_t>();
+    if (r.owner.empty() || s.job_id <= 0) return Error{"a result without owner or job"};
+    return r;
+  } catch (const std::exception& e) {
+    return Error{std::string("not an unsaved result: ") + e.what()};
+  }
+}
+
+Status append_unsaved_results(const std::string& path, std::span<const UnsavedResult> results) {
+  if (results.empty()) return Status::Ok();
+  std::string text;
+  for (const UnsavedResult& r : results) text += to_json_line(r);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Error{"cannot save results to " + path + ": " + std::strerror(errno)};
+  }
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int error = errno;
+      ::close(fd);
+      return Error{"cannot save results to " + path + ": " + std::strerror(error)};
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return Error{"cannot save results to " + path + " (fsync): " + std::strerror(error)};
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
+Result<UnsavedImport> import_unsaved_results(Database& db, const std::string& path,
+                                             UnixMillis now) {
+  UnsavedImport counts;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return counts;
+    return Error{"cannot read the unsaved results in " + path + ": " + std::strerror(errno)};
+  }
+  std::vector<UnsavedResult> results;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    Result<UnsavedResult> r = parse_unsaved_result(line);
+    if (!r) {
+      ++counts.unreadable;
+      continue;
+    }
+    results.push_back(std::move(r).value());
+  }
+  if (in.bad()) {
+    return Error{"cannot read the unsaved results in " + path + ": " + std::strerror(errno)};
+  }
+
+  // One settle per result (savepoints inside one transaction), so the run
+  // counts are added only for the results that were not stored already.
+  JobQueue queue(db);
+  RunLog log(db);
+  Result<Transaction> tx = Transaction::begin(db.handle(), Transaction::Mode::kWrite);
+  if (!tx) return Error{"importing " + path + ": " + tx.error().message};
+  for (const UnsavedResult& r : results) {
+    Result<std::int64_t> ignored =
+        queue.settle(std::span(&r.settlement, 1), r.owner, r.run_id, now);
+    if (!ignored) return Error{"importing " + path + ": " + ignored.error().message};
+    if (*ignored > 0) {
+      ++counts.already_stored;
+      continue;
+    }
+    ++counts.imported;
+    // A run the database does not know has no counts to add.
+    if (r.run_id > 0) (void)log.add_counts(r.run_id, r.counts);
+  }
+  if (Status status = tx->commit(); !status) {
+    return Error{"importing " + path + ": " + status.message()};
+  }
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
+  if (ec) {
+    return Error{"imported " + path + " but cannot remove it: " + ec.message() +
+                 " (importing it again is harmless)"};
+  }
+  return counts;
+}
+
+}  // namespace lf

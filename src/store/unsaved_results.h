@@ -1,0 +1,59 @@
+// Answers that were paid for but could not be committed (the database was
+// locked, full or failing past the runner's patience), kept in a file beside
+// the database until a later `lfbatch run` or `lfbatch init` imports them.
+//
+// The file is "<real path of the database>.unsaved-results.jsonl": one JSON
+// object a line, each a Settlement with its lease owner, run and run-count
+// deltas. Appends are fsynced, so a result in the file survives a SIGKILL
+// and a power loss. Importing is idempotent: a result whose attempt is
+// already completed in the database changes nothing (JobQueue::settle), so
+// a file that was imported, or whose results were committed after all, may
+// be imported again safely.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "store/database.h"
+#include "store/job_queue.h"
+#include "store/run_log.h"
+
+namespace lf {
+
+struct UnsavedResult {
+  std::string owner;  // the lease owner that held the job when the answer came
+  RunId run_id = 0;
+  Settlement settlement;
+  RunCounts counts;   // the run-count deltas of the settlement (requests excluded:
+                      // those were counted when the attempt was recorded as sent)
+};
+
+// The file that holds the unsaved results of the database at `db_path`.
+std::string unsaved_results_path(const std::string& db_path);
+
+// One line of the file for `result`, and back; parse fails on a line that
+// is not one (e.g. cut short by a crash in the middle of a write).
+std::string to_json_line(const UnsavedResult& result);
+Result<UnsavedResult> parse_unsaved_result(const std::string& line);
+
+// Appends `results` to the file at `path` (created mode 0600) and fsyncs it.
+// Errors name the file.
+Status append_unsaved_results(const std::string& path, std::span<const UnsavedResult> results);
+
+struct UnsavedImport {
+  std::int64_t imported = 0;        // results applied now
+  std::int64_t already_stored = 0;  // results found stored (or jobs no longer leased)
+  std::int64_t unreadable = 0;      // lines that are not results (skipped, reported)
+};
+
+// Imports the unsaved results at `path`, if the file exists, into `db` in one
+// transaction, then removes the file. No file: zero counts.
+// REQUIRES: the caller holds the database's RunnerLock (the owners of the
+// results are dead, so their leases are still theirs to settle).
+Result<UnsavedImport> import_unsaved_results(Database& db, const std::string& path,
+                                             UnixMillis now);
+
+}  // namespace lf
