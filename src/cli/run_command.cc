@@ -33,6 +33,7 @@ struct RunArgs {
   bool insecure = false;
   bool json = false;
   std::string progress = "auto";
+  std::string db_patience = "60s";
 };
 
 // The run's settings as recorded in runs.settings: what a reader of a report
@@ -82,6 +83,12 @@ Result<RunOptions> run_options(const Config& config, const Credentials& credenti
   if (args.max_requests < 0) return Error{"--max-requests must be >= 0 (0: no budget)"};
   o.max_requests = args.max_requests;
   o.lease_millis = config.lease_seconds * 1000;
+  {
+    auto d = parse_duration(args.db_patience);
+    if (!d) return Error{"--db-patience: " + d.error().message};
+    if (d->count() < 1000) return Error{"--db-patience " + args.db_patience + ": give at least 1s"};
+    o.store_patience = *d;
+  }
 
   UnixMillis now = now_millis();
   if (!args.until.empty()) {
@@ -178,6 +185,10 @@ void register_run_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
                   "Full URL of the API path (default: config, the real LinkFace endpoint)");
   cmd->add_flag("--insecure", args->insecure, "Do not verify TLS certificates (warns)");
   cmd->add_flag("--json", args->json, "Print a one-line JSON summary on stdout at the end");
+  cmd->add_option("--db-patience", args->db_patience,
+                  "How long the database may stay unwritable (locked by another process, disk "
+                  "full) before the run stops with exit 3; answers meanwhile are saved beside it "
+                  "and stored by the next run (default 60s)");
   cmd->add_option("--progress", args->progress,
                   "auto (a bar on a terminal, else a log line every 10 s), bar, lines or none");
   cmd->callback([&global, &exit_code, args] { exit_code = run_run(global, *args); });

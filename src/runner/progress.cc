@@ -94,6 +94,8 @@ std::string finished_run_json(const FinishedRun& r) {
       {"throttled", r.stats.throttled},
       {"requests", r.stats.requests},
       {"remaining", r.remaining},
+      {"in_doubt", r.in_doubt},
+      {"imported_unsaved", r.imported_unsaved},
       {"elapsed_s", std::round(r.elapsed_seconds * 1000) / 1000},
       {"req_per_s", std::round(r.requests_per_second * 10) / 10},
       {"by_code", r.stats.by_code},
@@ -108,6 +110,12 @@ std::string finished_run_line(const FinishedRun& r) {
       r.run_id, ended_how(r.end), r.detail.empty() ? "" : " (", r.detail.empty() ? "" : r.detail + ")",
       r.stats.requests, r.elapsed_seconds, r.requests_per_second, r.stats.done, r.stats.failed,
       r.stats.retried, r.stats.throttled, r.remaining);
+  if (r.in_doubt > 0) {
+    out += fmt::format("; {} requests of crashed runs were in doubt (maybe billed)", r.in_doubt);
+  }
+  if (r.imported_unsaved > 0) {
+    out += fmt::format("; {} unsaved answers of an earlier run stored", r.imported_unsaved);
+  }
   return out;
 }
 

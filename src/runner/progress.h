@@ -54,14 +54,16 @@ struct FinishedRun {
   std::int64_t total = 0;      // jobs to do when the run started
   std::int64_t remaining = 0;  // jobs pending or leased after the run
   std::int64_t released = 0;   // leased jobs put back unsent at the end
+  std::int64_t in_doubt = 0;   // requests of crashed runs found unanswered at the start
+  std::int64_t imported_unsaved = 0;  // answers of an earlier run stored at the start
   double elapsed_seconds = 0;
   double requests_per_second = 0;
   int exit_code() const { return exit_code_of(end); }
 };
 
 // One line of JSON: {"run_id","ended","exit_code","detail","total","done",
-// "failed","retried","throttled","requests","remaining","elapsed_s",
-// "req_per_s","by_code":{...}}.
+// "failed","retried","throttled","requests","remaining","in_doubt",
+// "imported_unsaved","elapsed_s","req_per_s","by_code":{...}}.
 std::string finished_run_json(const FinishedRun& summary);
 
 // A human sentence for the log at the end of a run.

@@ -33,6 +33,7 @@
 #include "store/job_queue.h"
 #include "store/run_log.h"
 #include "store/runner_lock.h"
+#include "store/unsaved_results.h"
 
 namespace lf {
 
@@ -135,8 +136,24 @@ class Engine {
   // Called from the StoreWorker thread.
   void store_failed(const Error& error) {
     asio::post(ex_, [this, message = error.message] {
+      store_gave_up_ = true;
       spdlog::error("database: {}", message);
       request_stop(RunEnd::kStoreError, "database: " + message);
+    });
+  }
+  void store_blocked(const Error& error) {
+    asio::post(ex_, [this, message = error.message] {
+      store_blocked_ = true;
+      spdlog::warn("database: {}; answers in hand are saved beside it, sending is paused, "
+                   "retrying for up to {} s",
+                   message, options_.store_patience.count() / 1000);
+    });
+  }
+  void store_unblocked() {
+    asio::post(ex_, [this] {
+      store_blocked_ = false;
+      spdlog::info("database: writable again; resuming");
+      wake_.notify();
     });
   }
 
@@ -251,8 +268,12 @@ class Engine {
           };
       auto jobs = co_await store_call(std::move(lease));
       if (!jobs) {
-        request_stop(RunEnd::kStoreError, "leasing jobs: " + jobs.error().message);
-        break;
+        // A database locked by another process for a while: the worker's
+        // patience decides when the run gives up, not one failed lease.
+        if (store_gave_up_) break;
+        spdlog::debug("leasing jobs: {}; retrying", jobs.error().message);
+        co_await wake_.wait(milliseconds(200));
+        continue;
       }
       if (!jobs->empty()) {
         for (Job& j : *jobs) buffer_.push_back(std::move(j));
@@ -271,8 +292,10 @@ class Engine {
         };
         auto counts = co_await store_call(std::move(count));
         if (!counts) {
-          request_stop(RunEnd::kStoreError, "counting jobs: " + counts.error().message);
-          break;
+          if (store_gave_up_) break;
+          spdlog::debug("counting jobs: {}; retrying", counts.error().message);
+          co_await wake_.wait(milliseconds(200));
+          continue;
         }
         if (count_of(*counts, "pending") == 0 && count_of(*counts, "leased") == 0 &&
             buffer_.empty() && in_flight_ == 0) {
@@ -340,7 +363,29 @@ class Engine {
     }
   }
 
+  // The attempts row of a request about to be sent, once committed.
+  awaitable<Result<AttemptId>> record_sent(JobId job_id, UnixMillis started_at) {
+    auto initiate = [this, job_id, started_at](auto handler) mutable {
+      auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+      store_.record_sent(job_id, started_at, [ex = ex_, shared](Result<AttemptId> id) {
+        asio::post(ex, [shared, id = std::move(id)]() mutable { (*shared)(std::move(id)); });
+      });
+    };
+    co_return co_await asio::async_initiate<decltype(use_awaitable), void(Result<AttemptId>)>(
+        std::move(initiate), use_awaitable);
+  }
+
   awaitable<void> request(Job job, bool probe) {
+    // On record before it leaves: a crash from here on leaves an attempt the
+    // next run counts as in doubt, never a call nobody knows of.
+    Result<AttemptId> attempt = co_await record_sent(job.id, wall_now());
+    if (!attempt) {
+      // The store gave up; the run is stopping and the job stays leased
+      // until the next run releases it.
+      --in_flight_;
+      wake_.notify();
+      co_return;
+    }
     auto sent_at = SteadyClock::now();
     UnixMillis started = wall_now();
     Outcome outcome;
@@ -361,19 +406,19 @@ class Engine {
       outcome.failure_detail = "the client returned neither an answer nor a failure";
     }
     --in_flight_;
-    settle(job, outcome, sent_at, probe);
+    settle(job, *attempt, outcome, sent_at, probe);
     wake_.notify();
   }
 
-  void settle(const Job& job, const Outcome& outcome, SteadyClock::time_point sent_at,
-              bool probe) {
+  void settle(const Job& job, AttemptId attempt, const Outcome& outcome,
+              SteadyClock::time_point sent_at, bool probe) {
     auto now = SteadyClock::now();
     Decision d = decide(job, outcome, policy_, uniform_, wall_now());
+    d.settlement.attempt_id = attempt;
     controller_.on_response(sent_at, now, d.throttled);
     if (d.pause) controller_.pause_until(now + *d.pause);
 
-    RunCounts delta;
-    delta.requests = 1;
+    RunCounts delta;  // requests: counted when the attempt was recorded
     delta.done = d.settlement.kind == SettleKind::kDone ? 1 : 0;
     delta.failed = d.settlement.kind == SettleKind::kFailed ? 1 : 0;
     delta.retried = d.retried ? 1 : 0;
@@ -481,6 +526,8 @@ class Engine {
     s.rate_limit = controller_.rate();
     if (stopping_) {
       s.state = "stopping";
+    } else if (store_blocked_) {
+      s.state = "waiting for the database";
     } else if (quota_state_ != QuotaState::kOpen) {
       s.state = "waiting for quota";
     }
@@ -538,6 +585,8 @@ class Engine {
   bool finished_ = false;
   bool logged_waiting_ = false;
   bool bar_shown_ = false;
+  bool store_blocked_ = false;   // commits fail; answers go to the unsaved-results file
+  bool store_gave_up_ = false;   // the database stayed unwritable past the patience
   RunEnd end_ = RunEnd::kCompleted;
   std::string detail_;
   QuotaState quota_state_ = QuotaState::kOpen;
@@ -578,15 +627,30 @@ FinishedRun run_queue(const RunOptions& options) {
   JobQueue queue(**db);
   RunLog log(**db);
 
-  // Holding the lock proves no other run is alive: every lease an unfinished
-  // run left behind is orphaned. Put those jobs back and mark the runs
-  // crashed; then recover any other expired lease.
+  // Holding the lock proves no other run is alive. First store the answers
+  // an earlier run could not commit (their leases are still held by their
+  // dead owners); then every attempt an unfinished run sent without storing
+  // its answer is in doubt, every lease it left is orphaned: put those jobs
+  // back and mark the runs crashed; then recover any other expired lease.
   UnixMillis now = wall_now();
+  const std::string unsaved_path = unsaved_results_path(options.db_path);
+  auto imported = import_unsaved_results(**db, unsaved_path, now);
+  if (!imported) return failed_start(RunEnd::kStoreError, imported.error().message);
+  if (imported->imported + imported->already_stored + imported->unreadable > 0) {
+    spdlog::warn("stored {} answers an earlier run could not ({} were stored already, {} "
+                 "unreadable lines) from {}",
+                 imported->imported, imported->already_stored, imported->unreadable,
+                 unsaved_path);
+  }
   auto recent = log.recent_runs(100);
   if (!recent) return failed_start(RunEnd::kStoreError, recent.error().message);
   std::int64_t recovered = 0;
+  std::int64_t in_doubt = 0;
   for (const RunRecord& r : *recent) {
     if (r.finished_at) continue;
+    auto doubt = queue.mark_in_doubt(r.id);
+    if (!doubt) return failed_start(RunEnd::kStoreError, doubt.error().message);
+    in_doubt += *doubt;
     auto n = queue.release_all(lease_owner_of(r.id), now);
     if (!n) return failed_start(RunEnd::kStoreError, n.error().message);
     recovered += *n;
@@ -599,6 +663,11 @@ FinishedRun run_queue(const RunOptions& options) {
   if (*crashed > 0 || recovered > 0) {
     spdlog::warn("recovered {} jobs leased by {} earlier run(s) that did not finish", recovered,
                  *crashed);
+  }
+  if (in_doubt > 0) {
+    spdlog::warn("{} requests of those runs were sent but their answers never stored: they are "
+                 "in doubt (the server may have counted them) and their jobs will be sent again",
+                 in_doubt);
   }
 
   auto counts = queue.counts(now);
@@ -625,13 +694,21 @@ FinishedRun run_queue(const RunOptions& options) {
   worker_options.owner = lease_owner_of(*run_id);
   worker_options.run_id = *run_id;
   worker_options.lease_millis = options.lease_millis;
+  worker_options.patience = options.store_patience;
+  worker_options.unsaved_path = unsaved_path;
   worker_options.now = wall_now;
-  worker_options.on_error = [&engine_ptr](const Error& e) {
+  worker_options.on_blocked = [&engine_ptr](const Error& e) {
+    if (engine_ptr) engine_ptr->store_blocked(e);
+  };
+  worker_options.on_unblocked = [&engine_ptr] {
+    if (engine_ptr) engine_ptr->store_unblocked();
+  };
+  worker_options.on_fatal = [&engine_ptr](const Error& e) {
     if (engine_ptr) engine_ptr->store_failed(e);
   };
   FinishedRun summary;
   {
-    StoreWorker worker(queue, log, worker_options);
+    StoreWorker worker(**db, queue, log, worker_options);
     Engine engine(io, options, worker, **client, *run_id, total);
     engine_ptr = &engine;
     auto guard = asio::make_work_guard(io);
@@ -652,13 +729,17 @@ FinishedRun run_queue(const RunOptions& options) {
     // moment rather than destroying their frames mid-wait.
     guard.reset();
     io.run_for(std::chrono::seconds(2));
-    summary = engine.summary();
     worker.stop();
+    summary = engine.summary();
+    summary.in_doubt = in_doubt;
+    summary.imported_unsaved = imported->imported;
     engine_ptr = nullptr;
   }
   client->reset();
 
-  // The worker has joined: the connection is ours again.
+  // The worker has joined: the connection is ours again (with the default
+  // busy timeout).
+  (*db)->set_busy_timeout(std::chrono::milliseconds(Database::kBusyTimeoutMillis));
   Status finished = log.finish_run(*run_id, ended_how(summary.end), summary.detail, wall_now());
   if (!finished) spdlog::error("recording the end of run {}: {}", *run_id, finished.message());
   return summary;

@@ -11,7 +11,11 @@
 // the size of the queue.
 //
 // Crash safety: jobs are leased with an expiry and renewed while the run
-// lives; a settlement only applies while this run holds the lease. Only one
+// lives; a settlement only applies while this run holds the lease. Every
+// request is on record (an attempts row committed) before it is sent, and
+// every answer is committed promptly or saved beside the database
+// (StoreWorker), so a crash loses no answer that was paid for beyond those
+// in flight at that moment. Only one
 // run per database (RunnerLock), so at start every lease left by an
 // unfinished run is orphaned and is recovered, and that run is marked
 // crashed.
@@ -49,6 +53,10 @@ struct RunOptions {
   std::optional<UnixMillis> deadline;    // --until / --for: stop dispatching then
   std::optional<std::chrono::milliseconds> quota_wait;  // --on-quota wait=D; none: stop
   std::int64_t lease_millis = 120'000;
+  // --db-patience: how long the database may stay unwritable (locked by
+  // another process, full, failing) before the run stops with exit 3. The
+  // answers in hand are saved beside the database meanwhile.
+  std::chrono::milliseconds store_patience{60'000};
   std::string settings_json;             // recorded in runs.settings; never the secret
   ProgressStyle progress = ProgressStyle::kAuto;
   std::chrono::milliseconds log_interval{10'000};  // kLines

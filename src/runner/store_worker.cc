@@ -1,31 +1,78 @@
-// The writer thread: batched settlements, lease renewal, queued calls.
+// The writer thread: group commits of sent attempts and settlements, the
+// unsaved-results file while the database is unwritable, lease renewal,
+// queued calls.
 #include "runner/store_worker.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 
+#include "store/unsaved_results.h"
+
 namespace lf {
 
 using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
 
-StoreWorker::StoreWorker(JobQueue& queue, RunLog& log, StoreWorkerOptions options)
-    : queue_(queue), log_(log), options_(std::move(options)) {
+namespace {
+
+void add(RunCounts& total, const RunCounts& delta) {
+  total.requests += delta.requests;
+  total.done += delta.done;
+  total.failed += delta.failed;
+  total.retried += delta.retried;
+  total.throttled += delta.throttled;
+}
+
+// Backoff between commit retries while the database is unwritable: 50 ms
+// doubling to 1 s.
+milliseconds retry_delay(int failures) {
+  return milliseconds(std::min<std::int64_t>(1000, 50LL << std::min(failures - 1, 5)));
+}
+
+enum class Sync { kNormal, kFull };
+
+// Runs `body` in one write transaction (BEGIN IMMEDIATE, waiting up to the
+// connection's busy timeout for the lock), rolled back when anything fails.
+// kFull commits with synchronous = FULL (the WAL fsynced); the connection is
+// left at NORMAL, the worker's setting for everything else.
+template <typename Body>
+Status in_write_transaction(Database& db, Sync sync, Body body) {
+  if (sync == Sync::kFull) {
+    if (Status s = db.exec("PRAGMA synchronous = FULL"); !s) return s;
+  }
+  Status s = db.exec("BEGIN IMMEDIATE");
+  if (s) {
+    s = body();
+    if (s) s = db.exec("COMMIT");
+    if (!s) (void)db.exec("ROLLBACK");
+  }
+  if (sync == Sync::kFull) (void)db.exec("PRAGMA synchronous = NORMAL");
+  return s;
+}
+
+}  // namespace
+
+StoreWorker::StoreWorker(Database& db, JobQueue& queue, RunLog& log, StoreWorkerOptions options)
+    : db_(db), queue_(queue), log_(log), options_(std::move(options)) {
   thread_ = std::thread([this] { loop(); });
 }
 
 StoreWorker::~StoreWorker() { stop(); }
 
+void StoreWorker::record_sent(JobId job_id, UnixMillis started_at, SentCallback done) {
+  std::lock_guard lock(mu_);
+  sent_.push_back(Sent{SentAttempt{job_id, started_at}, std::move(done)});
+  cv_.notify_one();
+}
+
 void StoreWorker::settle(Settlement settlement, const RunCounts& delta) {
   std::lock_guard lock(mu_);
-  if (pending_.empty()) first_pending_at_ = Clock::now();
   pending_.push_back(std::move(settlement));
-  pending_counts_.requests += delta.requests;
-  pending_counts_.done += delta.done;
-  pending_counts_.failed += delta.failed;
-  pending_counts_.retried += delta.retried;
-  pending_counts_.throttled += delta.throttled;
-  if (pending_.size() >= options_.flush_batch) cv_.notify_one();
+  pending_deltas_.push_back(delta);
+  cv_.notify_one();
 }
 
 void StoreWorker::call(std::function<void(JobQueue&, RunLog&)> fn) {
@@ -53,64 +100,208 @@ std::int64_t StoreWorker::ignored() const {
   return ignored_;
 }
 
-void StoreWorker::commit(std::vector<Settlement>& batch, RunCounts& counts) {
-  if (batch.empty()) return;
-  Result<std::int64_t> ignored = queue_.settle(batch, options_.owner, options_.run_id,
-                                               options_.now());
-  if (!ignored) {
-    if (options_.on_error) options_.on_error(ignored.error());
-  } else {
-    if (Status s = log_.add_counts(options_.run_id, counts); !s && options_.on_error) {
-      options_.on_error(s.error());
-    }
-    if (*ignored > 0) {
-      spdlog::warn("{} of {} results were not stored: their lease was no longer held by {}",
-                   *ignored, batch.size(), options_.owner);
-    }
-    std::lock_guard lock(mu_);
-    committed_ += static_cast<std::int64_t>(batch.size());
-    ignored_ += *ignored;
+Result<std::int64_t> StoreWorker::commit(std::vector<Sent>& sent,
+                                         const std::vector<Settlement>& owed,
+                                         const RunCounts& counts) {
+  if (!sent.empty()) {
+    // Attempts about to be sent: synchronous = NORMAL, no fsync. A SIGKILL
+    // cannot lose them (they are in the OS's cache); a power loss can, and
+    // then the requests in flight at that moment are not counted in doubt.
+    // Waiting for an fsync here would delay every request by one.
+    std::vector<SentAttempt> attempts;
+    attempts.reserve(sent.size());
+    for (const Sent& s : sent) attempts.push_back(s.attempt);
+    std::vector<AttemptId> ids;
+    Status recorded = in_write_transaction(db_, Sync::kNormal, [&]() -> Status {
+      Result<std::vector<AttemptId>> recorded_ids = queue_.record_sent(attempts, options_.run_id);
+      if (!recorded_ids) return recorded_ids.error();
+      ids = std::move(recorded_ids).value();
+      RunCounts requests;
+      requests.requests = static_cast<std::int64_t>(sent.size());
+      return options_.run_id > 0 ? log_.add_counts(options_.run_id, requests) : Status::Ok();
+    });
+    if (!recorded) return recorded.error();
+    for (std::size_t i = 0; i < sent.size(); ++i) sent[i].done(ids[i]);
+    sent.clear();
   }
-  batch.clear();
-  counts = RunCounts{};
+  if (owed.empty()) return std::int64_t{0};
+  // Results: synchronous = FULL, the commit fsyncs the WAL, so a stored
+  // answer survives a power loss.
+  std::int64_t ignored = 0;
+  Status settled = in_write_transaction(db_, Sync::kFull, [&]() -> Status {
+    Result<std::int64_t> n = queue_.settle(owed, options_.owner, options_.run_id, options_.now());
+    if (!n) return n.error();
+    ignored = *n;
+    return options_.run_id > 0 ? log_.add_counts(options_.run_id, counts) : Status::Ok();
+  });
+  if (!settled) return settled.error();
+  return ignored;
+}
+
+void StoreWorker::save_unsaved(const std::vector<Settlement>& owed,
+                               const std::vector<RunCounts>& deltas, std::size_t from) {
+  if (from >= owed.size()) return;
+  std::vector<UnsavedResult> results;
+  results.reserve(owed.size() - from);
+  for (std::size_t i = from; i < owed.size(); ++i) {
+    results.push_back(UnsavedResult{options_.owner, options_.run_id, owed[i], deltas[i]});
+  }
+  if (Status s = append_unsaved_results(options_.unsaved_path, results); !s) {
+    // The last resort: the answers in the log, where a person can find them.
+    spdlog::error("{}; the {} results follow, one JSON line each", s.message(), results.size());
+    for (const UnsavedResult& r : results) {
+      std::string line = to_json_line(r);
+      line.pop_back();
+      spdlog::error("unsaved result: {}", line);
+    }
+  }
 }
 
 void StoreWorker::loop() {
-  const auto renew_every = std::chrono::milliseconds(std::max<std::int64_t>(options_.lease_millis / 4, 1));
+  // Each commit waits at most lock_wait for another connection's lock: the
+  // answers in hand are saved to the file rather than held in memory.
+  db_.set_busy_timeout(options_.lock_wait);
+  // Leases, renewals and attempts about to be sent need no fsync (a power
+  // loss puts those jobs back, which is harmless); results do (commit()).
+  if (Status s = db_.exec("PRAGMA synchronous = NORMAL"); !s) {
+    spdlog::warn("database: {}", s.message());
+  }
+  const auto renew_every = milliseconds(std::max<std::int64_t>(options_.lease_millis / 4, 1));
   auto next_renewal = Clock::now() + renew_every;
-  std::vector<Settlement> batch;
-  RunCounts counts;
+
+  std::vector<Sent> sent;
+  std::vector<Settlement> owed;     // answered, not yet committed
+  std::vector<RunCounts> deltas;    // one per owed entry
+  std::size_t saved = 0;            // owed[0..saved) are in the unsaved-results file
   std::deque<std::function<void(JobQueue&, RunLog&)>> calls;
+  bool blocked = false;             // the last commit failed
+  bool gave_up = false;
+  int failures = 0;
+  Clock::time_point blocked_since{};
+  Clock::time_point next_try{};
+
   for (;;) {
     bool stopping = false;
     {
       std::unique_lock lock(mu_);
-      auto due = [&] {
-        return stopping_ || !calls_.empty() || pending_.size() >= options_.flush_batch ||
-               (!pending_.empty() && Clock::now() >= first_pending_at_ + options_.flush_interval);
+      // While blocked, stopping waits for the next retry (or giving up).
+      auto has_work = [&] {
+        return !sent_.empty() || !pending_.empty() || !calls_.empty() ||
+               (stopping_ && (!blocked || gave_up));
       };
-      while (!due()) {
+      while (!has_work()) {
         auto wake = next_renewal;
-        if (!pending_.empty()) wake = std::min(wake, first_pending_at_ + options_.flush_interval);
-        if (cv_.wait_until(lock, wake) == std::cv_status::timeout && Clock::now() >= next_renewal) break;
+        if (blocked && !gave_up) wake = std::min(wake, next_try);
+        if (cv_.wait_until(lock, wake) == std::cv_status::timeout) break;
       }
-      batch.swap(pending_);
-      std::swap(counts, pending_counts_);
-      pending_counts_ = RunCounts{};
-      calls.swap(calls_);
+      for (Sent& s : sent_) sent.push_back(std::move(s));
+      sent_.clear();
+      for (Settlement& s : pending_) owed.push_back(std::move(s));
+      pending_.clear();
+      deltas.insert(deltas.end(), pending_deltas_.begin(), pending_deltas_.end());
+      pending_deltas_.clear();
+      for (auto& fn : calls_) calls.push_back(std::move(fn));
+      calls_.clear();
       stopping = stopping_;
     }
-    commit(batch, counts);
-    for (auto& fn : calls) fn(queue_, log_);
-    calls.clear();
-    if (Clock::now() >= next_renewal) {
+
+    if (gave_up) {
+      // Nothing more is committed by this run: answers go to the file, new
+      // attempts are refused, calls run (and report their own errors).
+      save_unsaved(owed, deltas, saved);
+      owed.clear();
+      deltas.clear();
+      saved = 0;
+      for (Sent& s : sent) s.done(Error{"the database is not writable; not sending"});
+      sent.clear();
+    } else if (!sent.empty() || !owed.empty()) {
+      if (blocked && Clock::now() < next_try) {
+        save_unsaved(owed, deltas, saved);  // what arrived meanwhile
+        saved = owed.size();
+      } else {
+        RunCounts counts;
+        for (const RunCounts& d : deltas) add(counts, d);
+        Result<std::int64_t> ignored = commit(sent, owed, counts);
+        if (ignored) {
+          if (*ignored > 0) {
+            spdlog::warn("{} of {} results were not stored: their lease was no longer held by {}",
+                         *ignored, owed.size(), options_.owner);
+          }
+          {
+            std::lock_guard lock(mu_);
+            committed_ += static_cast<std::int64_t>(owed.size());
+            ignored_ += *ignored;
+          }
+          owed.clear();
+          deltas.clear();
+          if (saved > 0) {
+            // Everything the file holds is committed now.
+            std::error_code ec;
+            std::filesystem::remove(options_.unsaved_path, ec);
+            saved = 0;
+          }
+          failures = 0;
+          if (blocked) {
+            blocked = false;
+            if (options_.on_unblocked) options_.on_unblocked();
+          }
+        } else {
+          save_unsaved(owed, deltas, saved);
+          saved = owed.size();
+          ++failures;
+          const auto now = Clock::now();
+          next_try = now + retry_delay(failures);
+          if (!blocked) {
+            blocked = true;
+            blocked_since = now;
+            if (options_.on_blocked) options_.on_blocked(ignored.error());
+          }
+          if (now - blocked_since >= options_.patience) {
+            gave_up = true;
+            for (Sent& s : sent) s.done(ignored.error());
+            sent.clear();
+            owed.clear();
+            deltas.clear();
+            if (options_.on_fatal) {
+              std::string message = "the database stayed unwritable for " +
+                                    std::to_string(options_.patience.count() / 1000) +
+                                    " s: " + ignored.error().message;
+              if (saved > 0) {
+                message += "; " + std::to_string(saved) + " answers are saved in " +
+                           options_.unsaved_path +
+                           " and the next `lfbatch run` (or `lfbatch init`) stores them";
+              }
+              options_.on_fatal(Error{message});
+            }
+            saved = 0;
+          }
+        }
+      }
+    }
+
+    // Calls run once what was queued before them is committed (or never
+    // will be).
+    if (!blocked || gave_up) {
+      for (auto& fn : calls) fn(queue_, log_);
+      calls.clear();
+    }
+    if (!blocked && Clock::now() >= next_renewal) {
       Status s = queue_.renew_leases(options_.owner, options_.now() + options_.lease_millis);
-      if (!s && options_.on_error) options_.on_error(s.error());
-      next_renewal = Clock::now() + renew_every;
+      if (!s) {
+        // A missed renewal costs nothing while the lease has time left (and
+        // only this run may recover leases: it holds the runner lock).
+        spdlog::warn("renewing the leases of {}: {}; retrying", options_.owner, s.message());
+        next_renewal = Clock::now() + std::min(renew_every, milliseconds(1000));
+      } else {
+        next_renewal = Clock::now() + renew_every;
+      }
     }
     if (stopping) {
       std::lock_guard lock(mu_);
-      if (pending_.empty() && calls_.empty()) return;
+      if (sent.empty() && owed.empty() && calls.empty() && sent_.empty() && pending_.empty() &&
+          calls_.empty()) {
+        return;
+      }
     }
   }
 }

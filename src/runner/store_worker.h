@@ -1,13 +1,31 @@
 // The runner's single SQLite writer: a thread that owns the run's database
-// connection, commits settlements in batched transactions (every
-// flush_interval or flush_batch settlements, whichever comes first), renews
-// the run's leases, and runs the few other store calls the engine needs, so
-// SQLite never blocks the network thread.
+// connection and commits, in one transaction at a time (group commit):
+//  - the attempts about to be sent (record_sent): a request leaves only
+//    once its attempts row is committed, so every call is on record;
+//  - the settlements of answered requests, with the run's counts;
+// then renews the run's leases and runs the few other store calls the
+// engine needs, so SQLite never blocks the network thread.
 //
-// Threading: every public method may be called from any thread. Work runs
-// on the worker thread in submission order; a call() first commits every
-// settlement submitted before it, so e.g. release_all never overtakes a
-// settlement of the same job.
+// Promptness: the worker wakes as soon as anything is queued and commits all
+// that is queued; what arrives during a commit goes into the next one. An
+// answer is thus committed one or two commit times after it arrives.
+// Durability: results are committed with synchronous = FULL (an fsync per
+// group commit); attempts about to be sent with NORMAL (no fsync: a request
+// must not wait for the disk), which a SIGKILL cannot lose.
+//
+// Never drops a paid answer: when a commit fails (the database is locked by
+// another process, full, read-only, failing), the settlements in hand are
+// appended to the unsaved-results file (unsaved_results.h) at once, and so is
+// every settlement that arrives while the database stays unwritable; the
+// commit is retried with backoff. No new attempt can be recorded meanwhile,
+// so sending pauses by itself. Once a commit succeeds the file is removed;
+// when the database stays unwritable for `patience`, the worker gives up
+// (on_fatal) and the next run imports the file.
+//
+// Threading: every public method may be called from any thread. Work runs on
+// the worker thread in submission order; a call() runs after every
+// settlement submitted before it is committed, so e.g. release_all never
+// overtakes a settlement of the same job.
 #pragma once
 
 #include <chrono>
@@ -22,6 +40,7 @@
 
 #include "core/job.h"
 #include "core/result.h"
+#include "store/database.h"
 #include "store/job_queue.h"
 #include "store/run_log.h"
 
@@ -31,33 +50,49 @@ struct StoreWorkerOptions {
   std::string owner;                 // the lease owner of this run
   RunId run_id = 0;
   std::int64_t lease_millis = 120'000;
-  std::chrono::milliseconds flush_interval{50};
-  std::size_t flush_batch = 200;
+  // How long one commit waits for another connection's write lock before the
+  // settlements in hand are saved to the unsaved-results file. Short, so a
+  // SIGKILL during a long lock held by another process finds them saved.
+  std::chrono::milliseconds lock_wait{200};
+  // How long the database may stay unwritable before the worker gives up.
+  std::chrono::milliseconds patience{60'000};
+  std::string unsaved_path;          // unsaved_results_path(db)
   std::function<UnixMillis()> now;   // wall clock (injected for tests)
-  // Called on the worker thread when a commit or renewal fails; the
-  // settlements of that batch are lost to this run (their leases expire and
-  // the jobs are retried by a later run).
-  std::function<void(const Error&)> on_error;
+  // Called on the worker thread when a commit first fails (its settlements
+  // are already saved to `unsaved_path` when the call is made), when a later
+  // commit succeeds again, and when the worker gives up.
+  std::function<void(const Error&)> on_blocked;
+  std::function<void()> on_unblocked;
+  std::function<void(const Error&)> on_fatal;
 };
 
 class StoreWorker {
  public:
-  // `queue` and `log` must outlive the worker and must not be used by any
-  // other thread while it runs.
-  StoreWorker(JobQueue& queue, RunLog& log, StoreWorkerOptions options);
+  // `db`, `queue` and `log` (on `db`) must outlive the worker and must not be
+  // used by any other thread while it runs.
+  StoreWorker(Database& db, JobQueue& queue, RunLog& log, StoreWorkerOptions options);
   ~StoreWorker();  // stop()s
   StoreWorker(const StoreWorker&) = delete;
   StoreWorker& operator=(const StoreWorker&) = delete;
 
-  // Queues a settlement and the run-count deltas it brings.
+  using SentCallback = std::function<void(Result<AttemptId>)>;
+
+  // Records that a request for `job_id` is about to be sent; `done` is called
+  // on the worker thread with the attempt's id once its row is committed
+  // (the run's request count with it), or with an error once the worker has
+  // given up. The request must not leave before `done` has an id.
+  void record_sent(JobId job_id, UnixMillis started_at, SentCallback done);
+
+  // Queues a settlement and the run-count deltas it brings (requests
+  // excluded: record_sent counts those).
   void settle(Settlement settlement, const RunCounts& delta);
 
   // Runs `fn` on the worker thread after committing every settlement queued
   // before it. `fn` may use the queue and the log.
   void call(std::function<void(JobQueue&, RunLog&)> fn);
 
-  // Commits what is queued, runs queued calls, and joins the thread.
-  // Idempotent.
+  // Commits what is queued, runs queued calls, and joins the thread (waiting
+  // up to `patience` for an unwritable database). Idempotent.
   void stop();
 
   // Settlements committed so far, and how many the store ignored because
@@ -66,18 +101,31 @@ class StoreWorker {
   std::int64_t ignored() const;
 
  private:
-  void loop();
-  void commit(std::vector<Settlement>& batch, RunCounts& counts);
+  struct Sent {
+    SentAttempt attempt;
+    SentCallback done;
+  };
 
+  void loop();
+  // Records `sent` (one transaction, no fsync; delivers their ids and
+  // clears `sent`), then settles `owed` with `counts` (one transaction,
+  // fsynced). Returns how many settlements the store ignored.
+  Result<std::int64_t> commit(std::vector<Sent>& sent, const std::vector<Settlement>& owed,
+                              const RunCounts& counts);
+  // Appends owed[from..] to the unsaved-results file; logs them on failure.
+  void save_unsaved(const std::vector<Settlement>& owed, const std::vector<RunCounts>& deltas,
+                    std::size_t from);
+
+  Database& db_;
   JobQueue& queue_;
   RunLog& log_;
   StoreWorkerOptions options_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  std::vector<Sent> sent_;                     // guarded by mu_
   std::vector<Settlement> pending_;            // guarded by mu_
-  RunCounts pending_counts_;                   // guarded by mu_
-  std::chrono::steady_clock::time_point first_pending_at_;  // guarded by mu_
+  std::vector<RunCounts> pending_deltas_;      // guarded by mu_; one per pending_ entry
   std::deque<std::function<void(JobQueue&, RunLog&)>> calls_;  // guarded by mu_
   bool stopping_ = false;                      // guarded by mu_
   std::int64_t committed_ = 0;                 // guarded by mu_

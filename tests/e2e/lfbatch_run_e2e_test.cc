@@ -231,7 +231,7 @@ class RunE2E : public ::testing::Test {
               0);
     EXPECT_EQ(d.scalar("SELECT count(*) FROM jobs j WHERE j.attempts != (SELECT count(*) FROM "
                        "attempts a WHERE a.job_id = j.id AND a.disposition IN "
-                       "('done', 'permanent_failure', 'retry_later'))"),
+                       "('done', 'permanent_failure', 'retry_later', 'in_doubt'))"),
               0);
   }
 
@@ -370,6 +370,117 @@ TEST_F(RunE2E, FiveSigkillsAtRandomMomentsLoseNothingAndStoreNothingTwice) {
   EXPECT_EQ(d.scalar("SELECT count(*) FROM runs WHERE ended_how = 'crashed'"), 5);
   EXPECT_EQ(d.scalar("SELECT count(*) FROM runs WHERE ended_how = 'completed'"), 1);
   expect_results_match_the_face_model();
+  expect_each_job_stored_once();
+  // Every call lfemu saw is on record; the unanswered ones of the killed
+  // runs are in doubt, at most the requests in flight at each kill.
+  const std::int64_t server_calls = admin_stats(emu.port())["requests_total"];
+  EXPECT_GE(d.scalar("SELECT count(*) FROM attempts"), server_calls);
+  EXPECT_LE(d.scalar("SELECT count(*) FROM attempts WHERE disposition = 'in_doubt'"), 5 * 16);
+  EXPECT_EQ(d.scalar("SELECT count(*) FROM attempts WHERE finished_at IS NULL AND "
+                     "disposition != 'in_doubt'"),
+            0);
+  EXPECT_EQ(d.scalar("SELECT sum(requests) FROM runs"), d.scalar("SELECT count(*) FROM attempts"));
+}
+
+TEST_F(RunE2E, AtALowRateAKillDropsNoAnswerThatArrived) {
+  make_queue(200);
+  LfemuProcess emu({"--account", std::string(kApiId) + ":" + kSecret});
+  ASSERT_TRUE(emu.started());
+  LfbatchProcess p(run_args(emu.port(), {"--rate", "10", "--concurrency", "4"}), dir_.path());
+  for (int i = 0; i < 500 && Db(db()).scalar("SELECT count(*) FROM runs") == 0; ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  std::this_thread::sleep_for(3s);
+  p.signal(SIGKILL);
+  EXPECT_EQ(p.wait(), 128 + SIGKILL);
+  const std::int64_t answered = admin_stats(emu.port())["requests_total"];
+  ASSERT_GT(answered, 10);
+  Db d(db());
+  // lfemu answers at once: at most the request on the wire at the kill was
+  // answered and not stored (before prompt commits: up to 30 s of answers).
+  EXPECT_GE(d.scalar("SELECT count(*) FROM attempts WHERE finished_at IS NOT NULL"), answered - 1);
+  EXPECT_GE(d.scalar("SELECT count(*) FROM attempts"), answered) << "every call on record";
+}
+
+// Holds SQLite's write lock on the queue's database, as another process (a
+// user's sqlite3, a long `lfbatch retry`) would.
+class WriteLock {
+ public:
+  explicit WriteLock(const std::string& path) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+    sqlite3_busy_timeout(db_, 10000);
+    EXPECT_EQ(sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db_);
+  }
+  ~WriteLock() {
+    sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_close(db_);
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+TEST_F(RunE2E, AKillWhileAnotherProcessLocksTheDatabaseLosesNothingPaidFor) {
+  make_queue(300);
+  LfemuProcess emu({"--account", std::string(kApiId) + ":" + kSecret, "--latency-ms", "20"});
+  ASSERT_TRUE(emu.started());
+  {
+    LfbatchProcess p(run_args(emu.port(), {"--concurrency", "8", "--rate", "100"}), dir_.path(),
+                     kSecret, "locked");
+    for (int i = 0; i < 500 && Db(db()).scalar("SELECT count(*) FROM jobs WHERE state = 'done'") <
+                                   20;
+         ++i) {
+      std::this_thread::sleep_for(20ms);
+    }
+    WriteLock lock(db());
+    // The answers of the requests in flight arrive while the lock is held;
+    // no new request can be recorded, so none is sent.
+    std::this_thread::sleep_for(2s);
+    const std::int64_t calls_during_lock = admin_stats(emu.port())["requests_total"];
+    std::this_thread::sleep_for(1s);
+    EXPECT_EQ(admin_stats(emu.port())["requests_total"], calls_during_lock)
+        << "sending pauses while nothing can be recorded";
+    p.signal(SIGKILL);
+    EXPECT_EQ(p.wait(), 128 + SIGKILL);
+  }
+  ASSERT_EQ(run_sync(run_args(emu.port(), {"--concurrency", "8"})), 0) << last_err_;
+  EXPECT_NE(last_err_.find("answers an earlier run could not"), std::string::npos) << last_err_;
+  auto stats = admin_stats(emu.port());
+  Db d(db());
+  EXPECT_EQ(d.jobs_in("done"), 300);
+  EXPECT_EQ(stats["by_status"].value("OK", 0), 300) << "no answer paid twice";
+  EXPECT_EQ(d.scalar("SELECT count(*) FROM attempts WHERE disposition = 'in_doubt'"), 0);
+  expect_each_job_stored_once();
+}
+
+TEST_F(RunE2E, ADatabaseLockedPastThePatienceExits3WithTheAnswersSavedBesideIt) {
+  make_queue(100);
+  LfemuProcess emu({"--account", std::string(kApiId) + ":" + kSecret, "--latency-ms", "300"});
+  ASSERT_TRUE(emu.started());
+  {
+    LfbatchProcess p(run_args(emu.port(), {"--concurrency", "8", "--db-patience", "2s"}),
+                     dir_.path(), kSecret, "patience");
+    for (int i = 0; i < 500 && Db(db()).scalar("SELECT count(*) FROM attempts") < 8; ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
+    WriteLock lock(db());  // requests of 300 ms are in flight: their answers find it locked
+    EXPECT_EQ(p.wait(30s), 3) << p.err();
+    const std::string err = p.err();
+    EXPECT_NE(err.find("database is locked"), std::string::npos) << err;
+    EXPECT_NE(err.find(".unsaved-results.jsonl"), std::string::npos) << err;
+    EXPECT_NE(err.find("next `lfbatch run`"), std::string::npos) << err;
+  }
+  ASSERT_EQ(run_sync({"status", "--db", db(), "--json"}), 0) << last_err_;
+  const std::int64_t unsaved = nlohmann::json::parse(last_out_)["unsaved_results"];
+  EXPECT_GE(unsaved, 1);
+  ASSERT_EQ(run_sync({"init", "--db", db()}), 0) << last_err_;
+  EXPECT_NE(last_out_.find("Stored " + std::to_string(unsaved) + " answers"), std::string::npos)
+      << last_out_;
+  ASSERT_EQ(run_sync(run_args(emu.port(), {"--concurrency", "8"})), 0) << last_err_;
+  Db d(db());
+  EXPECT_EQ(d.jobs_in("done"), 100);
+  EXPECT_EQ(admin_stats(emu.port())["by_status"].value("OK", 0), 100) << "no answer paid twice";
   expect_each_job_stored_once();
 }
 
