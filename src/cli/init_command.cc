@@ -1,6 +1,7 @@
 // `lfbatch init`: creates the queue's database, or migrates an existing one
 // to this binary's schema, and says where it is.
 #include <filesystem>
+#include <optional>
 #include <system_error>
 
 #include <CLI/CLI.hpp>
@@ -9,6 +10,8 @@
 #include "cli/command.h"
 #include "cli/command_support.h"
 #include "cli/exit_codes.h"
+#include "store/runner_lock.h"
+#include "store/unsaved_results.h"
 
 namespace lf {
 
@@ -23,6 +26,22 @@ void register_init_command(CLI::App& app, GlobalOptions& global, int& exit_code)
     }
     std::error_code ec;
     const bool existed = std::filesystem::exists(config->database, ec);
+    // Answers a run could not commit may wait beside the database: they are
+    // stored below under the runner lock, taken before the database is
+    // opened (closing the lock's descriptor while SQLite has the file open
+    // would drop SQLite's own locks; see runner_lock.h).
+    const std::string unsaved = unsaved_results_path(config->database);
+    const bool has_unsaved = existed && std::filesystem::exists(unsaved, ec);
+    std::optional<RunnerLock> lock;
+    std::string lock_refused;
+    if (has_unsaved) {
+      Result<RunnerLock> taken = RunnerLock::acquire(config->database);
+      if (taken) {
+        lock.emplace(std::move(taken).value());
+      } else {
+        lock_refused = taken.error().message;
+      }
+    }
     auto db = open_database(*config, /*create=*/true);
     if (!db) {
       exit_code = fail(db.error(), kExitDatabase);
@@ -32,6 +51,29 @@ void register_init_command(CLI::App& app, GlobalOptions& global, int& exit_code)
     if (!global.quiet) {
       fmt::print("{} database {} (schema version {})\n", existed ? "Up to date:" : "Created",
                  where, (*db)->schema_version());
+    }
+    // Store them now, unless a run is working (it cannot take them mid-run;
+    // the next one will).
+    if (has_unsaved) {
+      if (!lock) {
+        fmt::print("Unsaved answers wait in {}: {}; the next `lfbatch run` stores them\n",
+                   unsaved, lock_refused);
+      } else {
+        Result<UnsavedImport> imported = import_unsaved_results(**db, unsaved, now_millis());
+        if (!imported) {
+          exit_code = fail(imported.error(), kExitDatabase);
+          return;
+        }
+        if (!global.quiet) {
+          fmt::print("Stored {} answers an earlier run could not ({} were stored already{}) "
+                     "from {}\n",
+                     imported->imported, imported->already_stored,
+                     imported->unreadable > 0
+                         ? fmt::format(", {} unreadable lines skipped", imported->unreadable)
+                         : std::string(),
+                     unsaved);
+        }
+      }
     }
     exit_code = kExitOk;
   });

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 #include "cli/exit_codes.h"
 #include "core/job.h"
 #include "store/job_queue.h"
+#include "store/unsaved_results.h"
 
 namespace lf {
 namespace {
@@ -31,17 +33,30 @@ std::map<std::string, std::int64_t> all_states(const QueueCounts& counts) {
   return states;
 }
 
-std::string status_json(const QueueCounts& counts) {
+// Answers saved beside the database by a run that could not commit them:
+// one line each.
+std::int64_t unsaved_results_waiting(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::int64_t lines = 0;
+  std::string line;
+  while (std::getline(in, line)) lines += line.empty() ? 0 : 1;
+  return lines;
+}
+
+std::string status_json(const QueueCounts& counts, std::int64_t unsaved) {
   nlohmann::ordered_json j = {
       {"total", counts.total},
       {"by_state", all_states(counts)},
       {"by_status", counts.by_status},
       {"due_now", counts.due_now},
+      {"in_doubt", counts.in_doubt},
+      {"unsaved_results", unsaved},
   };
   return j.dump(2) + "\n";
 }
 
-std::string status_table(const std::string& where, const QueueCounts& counts) {
+std::string status_table(const std::string& where, const QueueCounts& counts,
+                         std::int64_t unsaved, const std::string& unsaved_path) {
   const auto states = all_states(counts);
   auto label = [](const std::string& status) { return status.empty() ? std::string("(none)") : status; };
   std::size_t width = std::string_view("due now").size();
@@ -61,6 +76,16 @@ std::string status_table(const std::string& where, const QueueCounts& counts) {
   }
   out += row("total", counts.total) + "\n";
   out += row("due now", counts.due_now) + "  (pending jobs whose next attempt is due)\n";
+  if (counts.in_doubt > 0) {
+    out += fmt::format("\n{} requests are in doubt: sent by runs that died before storing the "
+                       "answer (the server may have counted them)\n",
+                       counts.in_doubt);
+  }
+  if (unsaved > 0) {
+    out += fmt::format("\n{} answers wait in {} (the database could not take them): "
+                       "`lfbatch run` or `lfbatch init` stores them\n",
+                       unsaved, unsaved_path);
+  }
   if (!counts.by_status.empty()) {
     out += "\nFinished jobs by last API status\n";
     for (const auto& [name, n] : counts.by_status) out += row(label(name), n) + "\n";
@@ -75,7 +100,8 @@ void register_status_command(CLI::App& app, GlobalOptions& global, int& exit_cod
   CLI::App* cmd = app.add_subcommand(
       "status", "Count jobs by state and by the last API status of finished jobs");
   cmd->add_flag("--json", *json,
-                "Print JSON: {\"total\", \"by_state\": {...}, \"by_status\": {...}, \"due_now\"}");
+                "Print JSON: {\"total\", \"by_state\": {...}, \"by_status\": {...}, \"due_now\", "
+                "\"in_doubt\", \"unsaved_results\"}");
   cmd->callback([&global, &exit_code, json] {
     Result<Config> config = effective_config(global);
     if (!config) {
@@ -95,7 +121,10 @@ void register_status_command(CLI::App& app, GlobalOptions& global, int& exit_cod
     }
     std::error_code ec;
     const std::string where = std::filesystem::absolute(config->database, ec).lexically_normal().string();
-    fmt::print("{}", *json ? status_json(*counts) : status_table(where, *counts));
+    const std::string unsaved_path = unsaved_results_path(config->database);
+    const std::int64_t unsaved = unsaved_results_waiting(unsaved_path);
+    fmt::print("{}", *json ? status_json(*counts, unsaved)
+                           : status_table(where, *counts, unsaved, unsaved_path));
     exit_code = kExitOk;
   });
 }

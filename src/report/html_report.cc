@@ -245,15 +245,16 @@ void write_html_report(const ReportSummary& s, std::ostream& out) {
   if (!s.runs.empty()) {
     out << "<table id=\"runs\"><tr><th>run</th><th>started (UTC)</th><th>duration</th><th>requests</th>"
            "<th>req/s</th><th>throttled</th><th>quota used</th><th>transport failures</th>"
+           "<th title=\"sent by a run that died before storing the answer: maybe billed\">in doubt</th>"
            "<th>done</th><th>failed</th><th>ended</th></tr>\n";
     for (const RunSummary& r : s.runs) {
       out << fmt::format(
           "<tr><td>#{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1f}</td>"
           "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
-          "<td class=\"n\">{}</td><td>{}{}</td></tr>\n",
+          "<td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}{}</td></tr>\n",
           r.id, format_iso8601_utc(r.started_at), format_duration(r.duration_seconds()), num(r.requests),
           r.requests_per_second(), num(r.throttled), num(r.quota_used), num(r.transport_failures),
-          num(r.done), num(r.failed),
+          num(r.in_doubt), num(r.done), num(r.failed),
           html_escape(r.finished_at ? (r.ended_how.empty() ? "finished" : r.ended_how)
                                     : "not finished"),
           r.ended_detail.empty() ? "" : " — " + html_escape(r.ended_detail));

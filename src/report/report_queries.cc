@@ -444,12 +444,15 @@ Result<ReportSummary> summarize(Database& db, const JobFilter& filter, double th
     std::string sql =
         "SELECT r.id, r.started_at, r.finished_at, r.host, r.ended_how, r.ended_detail, "
         "  coalesce(a.requests, 0), coalesce(a.throttled, 0), coalesce(a.quota_used, 0), "
-        "  coalesce(a.transport, 0), coalesce(a.done, 0), coalesce(a.failed, 0), a.last_at "
+        "  coalesce(a.transport, 0), coalesce(a.done, 0), coalesce(a.failed, 0), a.last_at, "
+        "  coalesce(a.in_doubt, 0) "
         "FROM runs r LEFT JOIN ("
         "  SELECT run_id, count(*) AS requests, "
         "    sum(api_status = 'RATE_LIMIT_EXCEEDED') AS throttled, "
         "    sum(api_status IN (" + wire + ") AND api_status NOT IN ('RATE_LIMIT_EXCEEDED','OUT_OF_QUOTA')) AS quota_used, "
-        "    sum(api_status IS NULL OR api_status NOT IN (" + wire + ")) AS transport, "
+        "    sum(finished_at IS NOT NULL AND (api_status IS NULL OR api_status NOT IN (" + wire +
+        "))) AS transport, "
+        "    sum(finished_at IS NULL AND disposition = 'in_doubt') AS in_doubt, "
         "    sum(disposition = 'done') AS done, "
         "    sum(disposition = 'permanent_failure') AS failed, "
         "    max(finished_at) AS last_at "
@@ -474,6 +477,8 @@ Result<ReportSummary> summarize(Database& db, const JobFilter& filter, double th
           run.done = sqlite3_column_int64(r, 10);
           run.failed = sqlite3_column_int64(r, 11);
           run.last_attempt_at = column_optional_int(r, 12);
+          run.in_doubt = sqlite3_column_int64(r, 13);
+          s.in_doubt += run.in_doubt;
           s.runs.push_back(std::move(run));
         });
         !ok) {

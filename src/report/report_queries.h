@@ -12,6 +12,8 @@
 //  - quota used by a run: its requests that got an API answer, other than
 //    RATE_LIMIT_EXCEEDED and OUT_OF_QUOTA (which the server refused before
 //    counting); transport failures never reached the server's count;
+//  - in doubt: requests recorded as sent by a run that died before storing
+//    their answer; the server may or may not have counted them;
 //  - a filter's `since` is inclusive and `until` exclusive.
 //
 // Not thread-safe: use from the thread that owns the Database.

@@ -32,6 +32,8 @@ struct RunSummary {
   std::int64_t throttled = 0;    // answered RATE_LIMIT_EXCEEDED
   std::int64_t quota_used = 0;   // answers the server counts: see report_queries.h
   std::int64_t transport_failures = 0;  // no API answer (timeouts, resets, ...)
+  std::int64_t in_doubt = 0;     // sent, but the run died before storing the answer
+                                 // (maybe billed: not in quota_used)
   std::int64_t done = 0;         // attempts that finished their job as done
   std::int64_t failed = 0;       // attempts that failed their job for good
 
@@ -68,6 +70,7 @@ struct ReportSummary {
   std::int64_t below_threshold = 0;  // scored jobs below it
 
   std::vector<RunSummary> runs;      // oldest first
+  std::int64_t in_doubt = 0;         // attempts in doubt over all runs (maybe billed)
 
   std::vector<FailureRow> failures;  // the first failed jobs (by id), at most a limit
   std::int64_t failures_total = 0;   // all failed jobs matching the filter

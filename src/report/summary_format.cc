@@ -104,12 +104,19 @@ void write_summary_text(const ReportSummary& s, std::ostream& out) {
   out << fmt::format("\nRuns: {}\n", s.runs.size());
   for (const RunSummary& r : s.runs) {
     out << fmt::format("  #{} started {}  {}  {} requests  {:.2f} req/s  throttled {}  quota used {}  "
-                       "transport failures {}  done {}  failed {}  ended: {}\n",
+                       "transport failures {}  {}done {}  failed {}  ended: {}\n",
                        r.id, format_iso8601_utc(r.started_at), format_duration(r.duration_seconds()),
                        group_thousands(r.requests), r.requests_per_second(),
                        group_thousands(r.throttled), group_thousands(r.quota_used),
-                       group_thousands(r.transport_failures), group_thousands(r.done),
-                       group_thousands(r.failed), run_end_text(r));
+                       group_thousands(r.transport_failures),
+                       r.in_doubt > 0 ? fmt::format("in doubt {}  ", group_thousands(r.in_doubt))
+                                      : std::string(),
+                       group_thousands(r.done), group_thousands(r.failed), run_end_text(r));
+  }
+  if (s.in_doubt > 0) {
+    out << fmt::format("\nIn doubt: {} requests were sent by runs that died before storing the "
+                       "answer; the server may have counted them (not in quota used)\n",
+                       group_thousands(s.in_doubt));
   }
   if (s.failures_total > 0) {
     out << fmt::format("\nFailed jobs: {} (list them: lfbatch jobs list --state failed; "
@@ -177,6 +184,7 @@ std::string summary_json(const ReportSummary& s) {
     jr["throttled"] = r.throttled;
     jr["quota_used"] = r.quota_used;
     jr["transport_failures"] = r.transport_failures;
+    jr["in_doubt"] = r.in_doubt;
     jr["done"] = r.done;
     jr["failed"] = r.failed;
     jr["ended_how"] = r.ended_how.empty() ? json(nullptr) : json(r.ended_how);
@@ -185,6 +193,7 @@ std::string summary_json(const ReportSummary& s) {
     runs.push_back(jr);
   }
   j["runs"] = runs;
+  j["in_doubt"] = s.in_doubt;
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
