@@ -85,7 +85,7 @@ for i in range(n):
         open(base, "wb").write(data)
     os.link(base, p)
 EOF
-  rm -f "$db" "$db"-* "$db.lock"
+  rm -f "$db" "$db"-*
   "$lfbatch" --quiet init --db "$db" >/dev/null
   find "$work/imgs" -name '*.png' | head -n "$n" >"$work/list.txt"
   "$lfbatch" --quiet enqueue --db "$db" --from-file "$work/list.txt" >/dev/null
