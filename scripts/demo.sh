@@ -49,7 +49,11 @@ echo "lfemu at $api"
 python3 -u -m http.server 0 --bind 127.0.0.1 --directory archive >files.out 2>&1 &
 pids+=($!)
 files_port="$(wait_for_line files.out 'port [0-9]+' | cut -d' ' -f2)"
-ls archive | head -n 5 | sed "s|^|http://127.0.0.1:$files_port/|" >urls.txt
+# The first five photos by name. A glob, not `ls archive | head -n 5`: head
+# exits after five lines, ls may die of SIGPIPE, and pipefail fails the demo.
+first=(archive/*)
+first=("${first[@]:0:5}")
+printf "http://127.0.0.1:$files_port/%s\n" "${first[@]#archive/}" >urls.txt
 echo "ftp://example.com/not-supported.jpg" >>urls.txt   # rejected on purpose
 
 cat >lfbatch.json <<JSON
