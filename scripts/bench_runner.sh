@@ -85,9 +85,11 @@ for i in range(n):
         open(base, "wb").write(data)
     os.link(base, p)
 EOF
-  rm -f "$db" "$db"-* "$db.lock"
+  rm -f "$db" "$db"-*
   "$lfbatch" --quiet init --db "$db" >/dev/null
-  find "$work/imgs" -name '*.png' | head -n "$n" >"$work/list.txt"
+  # head reads from a process substitution, not a pipe: it exits after n
+  # lines, and a SIGPIPE'd find in a pipe would fail the script (pipefail).
+  head -n "$n" < <(find "$work/imgs" -name '*.png') >"$work/list.txt"
   "$lfbatch" --quiet enqueue --db "$db" --from-file "$work/list.txt" >/dev/null
 }
 

@@ -16,7 +16,9 @@ if [[ "${LF_WITH_BROWSER:-1}" == 1 ]]; then packages+=(chromium fonts-wqy-zenhei
 
 missing=()
 for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+  # Not `dpkg-query | grep -q`: grep -q may exit before dpkg-query is done,
+  # and under pipefail the SIGPIPE would read as "missing".
+  if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]]; then
     missing+=("$p")
   fi
 done

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds the normal and
-# the sanitizer trees, and runs every test in both.
+# the sanitizer trees, runs every test in both, and runs the demo's short form
+# (scripts/demo.sh --short: the same steps with fewer photos) on the normal
+# tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -11,5 +13,9 @@ for flavour in normal sanitize; do
   echo "== tests ($flavour build) =="
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" || status=1
+  if [[ $flavour == normal ]]; then
+    echo "== demo (scripts/demo.sh --short, on the normal build) =="
+    bash scripts/demo.sh --short --no-build || status=1
+  fi
 done
 exit $status

@@ -619,8 +619,15 @@ FinishedRun run_queue(const RunOptions& options) {
   // error code, never a signal that kills the process.
   ::signal(SIGPIPE, SIG_IGN);
 
+  // Taken before the database is opened and, declared first, released after
+  // it is closed: closing the lock's descriptor of the file while SQLite has
+  // it open in this process would drop SQLite's own locks (runner_lock.h).
   Result<RunnerLock> lock = RunnerLock::acquire(options.db_path);
-  if (!lock) return failed_start(RunEnd::kLocked, lock.error().message);
+  if (!lock) {
+    // Held by another run (exit 69), or no database to lock (a store error).
+    const bool held = RunnerLock::holder(options.db_path).has_value();
+    return failed_start(held ? RunEnd::kLocked : RunEnd::kStoreError, lock.error().message);
+  }
 
   Result<std::unique_ptr<Database>> db = Database::open(options.db_path, /*create=*/false);
   if (!db) return failed_start(RunEnd::kStoreError, db.error().message);

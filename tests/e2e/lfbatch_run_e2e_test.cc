@@ -78,6 +78,7 @@ class LfbatchProcess {
   }
 
   void signal(int sig) { ::kill(pid_, sig); }
+  pid_t pid() const { return pid_; }
 
   // The exit code (128 + signal when killed), or -1 after `timeout` (then killed).
   int wait(std::chrono::milliseconds timeout = 180s) {
@@ -533,6 +534,38 @@ TEST_F(RunE2E, SigtermExits143AndASecondSignalExitsAtOnceLosingNothing) {
   Db d(db());
   EXPECT_EQ(d.jobs_in("done"), 100);
   expect_each_job_stored_once();
+}
+
+TEST_F(RunE2E, ASecondRunThroughASymlinkIsRefusedWith69AndLeavesTheFirstRunsLeases) {
+  make_queue(40);
+  LfemuProcess emu({"--account", std::string(kApiId) + ":" + kSecret, "--latency-ms", "1000"});
+  ASSERT_TRUE(emu.started());
+  LfbatchProcess first(run_args(emu.port(), {"--concurrency", "2"}), dir_.path(), kSecret,
+                       "first");
+  // Requests take a second: the first run holds leases for a while.
+  for (int i = 0; i < 500 && Db(db()).jobs_in("leased") == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_GT(Db(db()).jobs_in("leased"), 0) << first.err();
+
+  const std::string link = dir_.path() + "/another-name.db";
+  std::filesystem::create_symlink(db(), link);
+  std::vector<std::string> args = run_args(emu.port());
+  args[2] = link;
+  EXPECT_EQ(run_sync(args), 69) << last_err_;
+  EXPECT_NE(last_err_.find("another lfbatch run (pid " + std::to_string(first.pid()) +
+                           ") is working on " + link + "; wait for it or stop it"),
+            std::string::npos)
+      << last_err_;
+  {
+    Db d(db());
+    EXPECT_EQ(d.scalar("SELECT count(*) FROM runs"), 1) << "the second run started";
+    EXPECT_EQ(d.scalar("SELECT count(*) FROM runs WHERE finished_at IS NOT NULL"), 0)
+        << "the first run was marked finished (crashed) by the second";
+    EXPECT_GT(d.jobs_in("leased"), 0) << "the second run released the first run's leases";
+  }
+  first.signal(SIGTERM);
+  EXPECT_EQ(first.wait(30s), 143) << first.err();
 }
 
 TEST_F(RunE2E, MaxRequestsIsABudgetNeverExceeded) {
