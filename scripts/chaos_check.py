@@ -57,6 +57,10 @@ def main():
     unknown_fate = db.execute(
         "SELECT count(*) FROM attempts WHERE request_id IS NULL "
         "AND disposition IN ('in_doubt', 'sent')").fetchone()[0]
+    # Rows that record a call but not its request_id (a reset, a garbage body):
+    # shown beside the figure, which counts only in_doubt/sent among them.
+    no_id = db.execute("SELECT coalesce(disposition, '?'), count(*) FROM attempts "
+                       "WHERE request_id IS NULL GROUP BY 1 ORDER BY 2 DESC").fetchall()
     runs = dict(db.execute("SELECT ended_how, count(*) FROM runs GROUP BY ended_how").fetchall())
 
     lost = wrong = 0
@@ -127,6 +131,9 @@ def main():
     if unmatched_by:
         print("  calls without a matching attempt, by what lfemu did: " +
               ", ".join(f"{k} {v}" for k, v in sorted(unmatched_by.items())))
+    if no_id:
+        print("  attempts rows without a request_id, by disposition: " +
+              ", ".join(f"{d} {n}" for d, n in no_id))
     for e in wrong_examples:
         print("  wrong: " + e)
     failed = lost > 0 or wrong > 0 or a.last_run_exit != 0
