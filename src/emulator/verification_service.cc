@@ -775,11 +775,6 @@ std::string VerificationService::stats_json(Instant now) {
   return j.dump();
 }
 
-std::vector<CallRecord> VerificationService::calls(std::uint64_t since, std::size_t limit) const {
-  std::lock_guard lock(mu_);
-  return calls_.since(since, limit);
-}
-
 ServiceResponse VerificationService::handle_admin(const ServiceRequest& request,
                                                   std::string_view path,
                                                   std::string_view query, Instant now) {

@@ -129,11 +129,6 @@ class VerificationService {
   // Counters as served by GET /_admin/stats (a JSON document).
   std::string stats_json(Instant now);
 
-  // The call log's records with seq > `since` (at most `limit`), as served
-  // by GET /_admin/calls; empty when the log is off (settings.service.
-  // call_log_entries == 0).
-  std::vector<CallRecord> calls(std::uint64_t since, std::size_t limit) const;
-
  private:
   struct Account;
   struct Params;
