@@ -162,6 +162,10 @@ Status apply_service_json(const json& j, ServiceOptions& s) {
       auto r = get_bool(v, "service", key);
       if (!r) return r.error();
       s.allow_remote_downloads = *r;
+    } else if (key == "call_log_entries") {
+      auto r = get_int(v, "service", key, 0, 1LL << 32);
+      if (!r) return r.error();
+      s.call_log_entries = static_cast<std::uint64_t>(*r);
     } else {
       return Error{"unknown key service." + key + " (see config/lfemu.example.json)"};
     }

@@ -76,6 +76,7 @@ struct ServiceOptions {
   std::uint64_t image_store_bytes = 256ull * 1024 * 1024; // LRU cap of kept uploads
   std::int64_t download_timeout_ms = 5000;               // file_url: whole download
   bool allow_remote_downloads = false;                   // false: loopback hosts only
+  std::uint64_t call_log_entries = 0;  // API calls kept for GET /_admin/calls; 0 = off
 };
 
 struct ServerOptions {

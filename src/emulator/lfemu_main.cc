@@ -29,6 +29,7 @@ struct Flags {
       latency_jitter_ms;
   bool retry_after = false;
   bool allow_remote_downloads = false;
+  std::optional<std::uint64_t> call_log;
   std::string log_level = "info";
 };
 
@@ -46,8 +47,8 @@ void apply_to_all(const std::optional<T>& flag, lf::EmulatorSettings& settings, 
 int main(int argc, char** argv) {
   CLI::App app{"lfemu: an emulator of the LinkFace POST /identity/handhold_idcard_verification "
                "API, with accounts, rate limits, quotas and injected faults.\n"
-               "Admin: GET /_admin/stats, GET|POST /_admin/config, POST /_admin/reset-quota, "
-               "POST /_admin/reset-stats."};
+               "Admin: GET /_admin/stats, GET /_admin/calls[?since=N&limit=M] (with --call-log), "
+               "GET|POST /_admin/config, POST /_admin/reset-quota, POST /_admin/reset-stats."};
   app.set_version_flag("--version", std::string("lfemu ") + LF_VERSION);
   Flags f;
   app.add_option("--config", f.config_path, "JSON config (see config/lfemu.example.json)")
@@ -88,6 +89,11 @@ int main(int argc, char** argv) {
   app.add_flag("--retry-after", f.retry_after, "send Retry-After on 403 throttling");
   app.add_flag("--allow-remote-downloads", f.allow_remote_downloads,
                "let file_url fetch non-loopback hosts (lfemu becomes a proxy)");
+  app.add_option("--call-log", f.call_log,
+                 "keep the last N API calls for GET /_admin/calls (JSON Lines: seq, at_ms, "
+                 "request_id, account, source, sha256 of the image, http_status, api_status, "
+                 "billed, faults); 0 = off, the default: nothing recorded or hashed")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 32));
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   CLI11_PARSE(app, argc, argv);
@@ -121,6 +127,7 @@ int main(int argc, char** argv) {
   if (f.threads) config.server.threads = *f.threads;
   if (f.seed) settings.service.seed = *f.seed;
   if (f.allow_remote_downloads) settings.service.allow_remote_downloads = true;
+  if (f.call_log) settings.service.call_log_entries = *f.call_log;
   using K = lf::Knobs;
   apply_to_all(f.rps, settings, &K::rps);
   apply_to_all(f.burst, settings, &K::burst);

@@ -222,7 +222,9 @@ VerificationService::VerificationService(EmulatorSettings settings, Instant star
       defaults_(merge_knobs(default_knobs(), settings.defaults)),
       rng_(settings.service.seed),
       images_(settings.service.image_store_bytes),
-      stats_(std::make_unique<Stats>()) {
+      stats_(std::make_unique<Stats>()),
+      log_calls_(settings.service.call_log_entries > 0),
+      calls_(static_cast<std::size_t>(settings.service.call_log_entries)) {
   stats_->start = start.steady;
   for (auto& spec : settings.accounts) {
     auto knobs = resolve_knobs(merge_knobs(defaults_, spec.knobs));
@@ -305,7 +307,7 @@ ServiceStep VerificationService::handle(const ServiceRequest& request, Instant n
   auto q = target.find('?');
   std::string_view path = target.substr(0, q);
   std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
-  if (path.starts_with(kAdminPrefix)) return handle_admin(request, path, now);
+  if (path.starts_with(kAdminPrefix)) return handle_admin(request, path, query, now);
   return handle_api(request, path, query, now);
 }
 
@@ -349,10 +351,27 @@ Delivery VerificationService::decide_delivery(const EffectiveKnobs& k) {
 
 ServiceResponse VerificationService::deliver(ServiceResponse r, Delivery delivery,
                                              ApiStatus status, const std::string& account_id,
-                                             Instant now) {
+                                             Instant now, CallRecord call) {
+  if (log_calls_) {
+    call.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     now.wall.time_since_epoch())
+                     .count();
+    call.account = account_id;
+    call.http_status = delivery.bad_json ? 200 : r.http_status;
+    call.api_status = std::string(to_string(status));
+    switch (delivery.fault) {
+      case DeliveryFault::kReset: call.faults.emplace_back("reset"); break;
+      case DeliveryFault::kStall: call.faults.emplace_back("stall"); break;
+      case DeliveryFault::kTruncate: call.faults.emplace_back("truncate"); break;
+      case DeliveryFault::kNone: break;
+    }
+    if (delivery.bad_json) call.faults.emplace_back("bad_json");
+    call.delay_ms = delivery.delay.count();
+  }
   {
     std::lock_guard lock(mu_);
     count(account_id, status, now);
+    if (log_calls_) calls_.append(std::move(call));
   }
   if (delivery.bad_json) {
     r.http_status = 200;
@@ -377,12 +396,14 @@ ServiceStep VerificationService::handle_api(const ServiceRequest& request, std::
   std::optional<Delivery> delivery;  // decided once per request
   std::vector<std::pair<std::string, std::string>> extra_headers;
   std::shared_ptr<void> slot;  // the concurrency slot, once admitted
+  CallRecord call;             // filled only when the call log is on
+  if (log_calls_) call.request_id = request_id;
 
   auto finish = [&](ServiceResponse r, ApiStatus status) -> ServiceResponse {
     if (!delivery) delivery = decide_delivery(knobs);
     for (auto& h : extra_headers) delivery->headers.push_back(std::move(h));
     delivery->in_flight = std::move(slot);
-    return deliver(std::move(r), std::move(*delivery), status, account_id, now);
+    return deliver(std::move(r), std::move(*delivery), status, account_id, now, std::move(call));
   };
   auto fail = [&](ApiStatus status, std::optional<std::string> reason = std::nullopt,
                   std::optional<std::string> image = std::nullopt) {
@@ -446,6 +467,15 @@ ServiceStep VerificationService::handle_api(const ServiceRequest& request, std::
                     (content_type.empty() ? std::string("(none)") : std::string(content_type)));
   }
 
+  if (log_calls_) {  // what was sent, before any check can refuse it
+    call.has_file = params.has_file;
+    if (params.has_file) {
+      call.sha256 = sha256_hex(params.file_bytes);
+      call.bytes = params.file_bytes.size();
+    }
+    if (const std::string* v = params.get("file_url")) call.file_url = *v;
+    if (const std::string* v = params.get("file_id")) call.file_id = *v;
+  }
   for (const auto& [k, v] : params.fields) {
     if (!is_valid_utf8(k) || !is_valid_utf8(v)) return fail(ApiStatus::kEncodingError);
   }
@@ -534,9 +564,11 @@ ServiceStep VerificationService::handle_api(const ServiceRequest& request, std::
     if (knobs.fail_rate > 0 && uniform() < knobs.fail_rate) {
       ++stats_->injected_internal_error;
       lock.unlock();
+      if (log_calls_) call.faults.emplace_back("internal_error");
       return fail(ApiStatus::kInternalError);
     }
     ++account.quota_used;
+    call.billed = true;
   }
 
   const std::string* file_url = params.get("file_url");
@@ -574,6 +606,10 @@ ServiceStep VerificationService::handle_api(const ServiceRequest& request, std::
       bytes = images_.get(*file_id);
     }
     if (!bytes) return fail(ApiStatus::kImageIdNotExist, std::nullopt, *file_id);
+    if (log_calls_) {
+      call.sha256 = sha256_hex(*bytes);
+      call.bytes = bytes->size();
+    }
     auto [r, status] = judge_image(request_id, *file_id, *bytes, false);
     return finish(std::move(r), status);
   }
@@ -608,6 +644,7 @@ ServiceStep VerificationService::handle_api(const ServiceRequest& request, std::
   pending.delivery = decide_delivery(knobs);
   for (auto& h : extra_headers) pending.delivery.headers.push_back(std::move(h));
   pending.delivery.in_flight = std::move(slot);
+  pending.call = std::move(call);
   return pending;
 }
 
@@ -616,7 +653,8 @@ ServiceResponse VerificationService::finish_download(PendingDownload pending,
   const std::string& url = pending.download.url;
   auto fail = [&](ApiStatus status, std::optional<std::string> reason) {
     return deliver(error_response(status, pending.request_id, std::move(reason), url),
-                   std::move(pending.delivery), status, pending.account_id, now);
+                   std::move(pending.delivery), status, pending.account_id, now,
+                   std::move(pending.call));
   };
   switch (result.kind) {
     case DownloadResult::Kind::kTimeout:
@@ -629,8 +667,13 @@ ServiceResponse VerificationService::finish_download(PendingDownload pending,
     case DownloadResult::Kind::kOk:
       break;
   }
+  if (log_calls_) {
+    pending.call.sha256 = sha256_hex(result.bytes);
+    pending.call.bytes = result.bytes.size();
+  }
   auto [r, status] = judge_image(pending.request_id, url, result.bytes, true);
-  return deliver(std::move(r), std::move(pending.delivery), status, pending.account_id, now);
+  return deliver(std::move(r), std::move(pending.delivery), status, pending.account_id, now,
+                 std::move(pending.call));
 }
 
 std::pair<ServiceResponse, ApiStatus> VerificationService::judge_image(
@@ -672,9 +715,11 @@ ServiceResponse VerificationService::malformed_request(std::string reason, Insta
     std::lock_guard lock(mu_);
     request_id = "TID" + random_hex(32);
   }
+  CallRecord call;
+  if (log_calls_) call.request_id = request_id;
   return deliver(error_response(ApiStatus::kInvalidArgument, request_id, std::move(reason),
                                 std::nullopt),
-                 Delivery{}, ApiStatus::kInvalidArgument, std::string(), now);
+                 Delivery{}, ApiStatus::kInvalidArgument, std::string(), now, std::move(call));
 }
 
 std::string VerificationService::stats_json(Instant now) {
@@ -722,11 +767,17 @@ std::string VerificationService::stats_json(Instant now) {
     accounts[id] = a;
   }
   j["accounts"] = accounts;
+  j["call_log"] = {{"capacity", calls_.capacity()},
+                   {"kept", calls_.size()},
+                   {"recorded", calls_.recorded()},
+                   {"dropped", calls_.dropped()},
+                   {"last_seq", calls_.last_seq()}};
   return j.dump();
 }
 
 ServiceResponse VerificationService::handle_admin(const ServiceRequest& request,
-                                                  std::string_view path, Instant now) {
+                                                  std::string_view path,
+                                                  std::string_view query, Instant now) {
   auto parse_body = [&]() -> Result<json> {
     if (trim(request.body).empty()) return json::object();
     try {
@@ -759,6 +810,29 @@ ServiceResponse VerificationService::handle_admin(const ServiceRequest& request,
     if (request.method != "GET") return admin_error(405, "use GET /_admin/stats");
     ServiceResponse r;
     r.body = stats_json(now);
+    return r;
+  }
+  if (path == "/_admin/calls") {
+    if (request.method != "GET") return admin_error(405, "use GET /_admin/calls");
+    if (!log_calls_) {
+      return admin_error(404, "the call log is off: start lfemu with --call-log N "
+                              "(or service.call_log_entries in --config)");
+    }
+    auto q = parse_call_query(query);
+    if (!q) return admin_error(400, q.error().message);
+    std::uint64_t dropped, last_seq;
+    std::vector<CallRecord> records;
+    {
+      std::lock_guard lock(mu_);
+      records = calls_.since(q->since, q->limit);
+      dropped = calls_.dropped();
+      last_seq = calls_.last_seq();
+    }
+    ServiceResponse r;
+    r.content_type = "application/jsonl";
+    r.body = to_json_lines(records);  // formatted outside the lock
+    r.delivery.headers.emplace_back("X-Calls-Dropped", std::to_string(dropped));
+    r.delivery.headers.emplace_back("X-Calls-Last-Seq", std::to_string(last_seq));
     return r;
   }
   if (path == "/_admin/config") {
@@ -861,7 +935,7 @@ ServiceResponse VerificationService::handle_admin(const ServiceRequest& request,
     return admin_answer(200, json{{"reset", true}});
   }
   return admin_error(404, "unknown admin endpoint " + std::string(path) +
-                              " (GET /_admin/stats, GET|POST /_admin/config, "
+                              " (GET /_admin/stats, GET /_admin/calls, GET|POST /_admin/config, "
                               "POST /_admin/reset-quota, POST /_admin/reset-stats)");
 }
 

@@ -26,6 +26,7 @@
 
 #include "core/api_status.h"
 #include "core/token_bucket.h"
+#include "emulator/call_log.h"
 #include "emulator/emulator_settings.h"
 #include "emulator/image_store.h"
 #include "image/preflight.h"
@@ -99,6 +100,7 @@ struct PendingDownload {
   std::string request_id;
   std::string account_id;
   Delivery delivery;  // delay, fault and concurrency slot already decided
+  CallRecord call;    // what the call log knows so far (when it is on)
 };
 
 using ServiceStep = std::variant<ServiceResponse, PendingDownload>;
@@ -133,7 +135,7 @@ class VerificationService {
   struct Stats;
 
   ServiceResponse handle_admin(const ServiceRequest& request, std::string_view path,
-                               Instant now);
+                               std::string_view query, Instant now);
   ServiceStep handle_api(const ServiceRequest& request, std::string_view path,
                          std::string_view query, Instant now);
   // The answer for an image that was obtained: checks, faces, then OK (kept
@@ -142,9 +144,10 @@ class VerificationService {
                                                     const std::string& image_name,
                                                     std::string_view bytes, bool store);
   Delivery decide_delivery(const EffectiveKnobs& knobs);
-  // Counts `status` and puts `r` on `delivery`.
+  // Counts `status`, records the call in the call log (when on: `call`
+  // holds what the handler knew of the request) and puts `r` on `delivery`.
   ServiceResponse deliver(ServiceResponse r, Delivery delivery, ApiStatus status,
-                          const std::string& account_id, Instant now);
+                          const std::string& account_id, Instant now, CallRecord call);
 
   // REQUIRES: mu_ held.
   std::string random_hex(int digits);
@@ -166,6 +169,9 @@ class VerificationService {
   ImageLimits image_limits_;
   std::uint64_t body_limit_ = 6ull * 1024 * 1024;
   std::unique_ptr<Stats> stats_;
+  // Fixed at construction: read without mu_ to skip hashing when off.
+  const bool log_calls_;
+  CallLog calls_;  // guarded by mu_
 };
 
 // The api path of the spec.

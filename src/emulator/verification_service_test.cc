@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "image/synthetic_image.h"
@@ -536,6 +538,150 @@ TEST_F(Service, StatsCountByStatusAndAccountAndPeakPerSecond) {
   EXPECT_EQ(s["peak_rps"], 3);
   EXPECT_EQ(s["uploads"]["stored"], 3);
   EXPECT_EQ(s["in_flight"], 0);
+}
+
+std::vector<json> lines_of(const std::string& body) {
+  std::vector<json> out;
+  std::size_t pos = 0;
+  while (pos < body.size()) {
+    auto nl = body.find('\n', pos);
+    out.push_back(json::parse(body.substr(pos, nl - pos)));
+    pos = nl + 1;
+  }
+  return out;
+}
+
+TEST_F(Service, CallLogIsOffByDefault) {
+  add_account("acc", "s");
+  EXPECT_EQ(status_of(upload("acc", "s", png())), "OK");
+  auto r = admin("GET", "/_admin/calls");
+  EXPECT_EQ(r.http_status, 404);
+  EXPECT_NE(body_of(r)["error"].get<std::string>().find("--call-log"), std::string::npos);
+  EXPECT_EQ(body_of(admin("GET", "/_admin/stats"))["call_log"]["recorded"], 0);
+}
+
+TEST_F(Service, CallLogRecordsEachAnswerWithWhatWasSentAndWhetherItWasBilled) {
+  settings_.service.call_log_entries = 100;
+  add_account("acc", "s");
+  std::string image = png("LFEMU:score=0.8");
+  auto ok = upload("acc", "s", image);
+  auto bad = upload("acc", "wrong", image);
+  auto r = admin("GET", "/_admin/calls");
+  ASSERT_EQ(r.http_status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "application/jsonl");
+  auto calls = lines_of(r.body);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0]["seq"], 1);
+  EXPECT_EQ(calls[0]["request_id"], body_of(ok)["request_id"]);
+  EXPECT_EQ(calls[0]["account"], "acc");
+  EXPECT_EQ(calls[0]["source"], "file");
+  EXPECT_EQ(calls[0]["sha256"], sha256_hex(image));
+  EXPECT_EQ(calls[0]["bytes"], image.size());
+  EXPECT_EQ(calls[0]["http_status"], 200);
+  EXPECT_EQ(calls[0]["api_status"], "OK");
+  EXPECT_EQ(calls[0]["billed"], true);
+  EXPECT_EQ(calls[0]["faults"], json::array());
+  EXPECT_EQ(calls[0]["at_ms"], 1'800'000'000'000);
+  EXPECT_EQ(calls[1]["seq"], 2);
+  EXPECT_EQ(calls[1]["request_id"], body_of(bad)["request_id"]);
+  EXPECT_TRUE(calls[1]["account"].is_null());  // never authenticated
+  EXPECT_EQ(calls[1]["sha256"], sha256_hex(image));
+  EXPECT_EQ(calls[1]["http_status"], 401);
+  EXPECT_EQ(calls[1]["api_status"], "UNAUTHORIZED");
+  EXPECT_EQ(calls[1]["billed"], false);
+  // Admin requests are not calls.
+  auto later = lines_of(admin("GET", "/_admin/calls?since=1").body);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0]["seq"], 2);
+  EXPECT_EQ(admin("GET", "/_admin/calls?since=x").http_status, 400);
+  EXPECT_EQ(admin("POST", "/_admin/calls").http_status, 405);
+  auto stats = body_of(admin("GET", "/_admin/stats"))["call_log"];
+  EXPECT_EQ(stats["recorded"], 2);
+  EXPECT_EQ(stats["dropped"], 0);
+  EXPECT_EQ(stats["capacity"], 100);
+}
+
+TEST_F(Service, CallLogMarksInjectedFaultsAndResetsItStillAnswered) {
+  settings_.service.call_log_entries = 10'000;
+  settings_.defaults.fail_rate = 0.3;
+  settings_.defaults.reset_rate = 0.2;
+  settings_.defaults.bad_json_rate = 0.2;
+  add_account("acc", "s");
+  const int n = 400;
+  std::vector<ServiceResponse> answers;
+  for (int i = 0; i < n; ++i) answers.push_back(upload("acc", "s", png()));
+  auto calls = lines_of(admin("GET", "/_admin/calls").body);
+  ASSERT_EQ(calls.size(), static_cast<std::size_t>(n));
+  int resets = 0, bad_json = 0, internal = 0;
+  for (int i = 0; i < n; ++i) {
+    const auto& c = calls[static_cast<std::size_t>(i)];
+    const auto& a = answers[static_cast<std::size_t>(i)];
+    std::vector<std::string> faults = c["faults"];
+    bool injected_500 = !faults.empty() && faults.front() == "internal_error";
+    bool reset = std::find(faults.begin(), faults.end(), "reset") != faults.end();
+    bool garbage = std::find(faults.begin(), faults.end(), "bad_json") != faults.end();
+    EXPECT_EQ(reset, a.delivery.fault == DeliveryFault::kReset);
+    EXPECT_EQ(garbage, a.delivery.bad_json);
+    EXPECT_EQ(injected_500, c["api_status"] == "INTERNAL_ERROR");
+    EXPECT_EQ(c["billed"], !injected_500);  // a 500 is never billed; a reset after it was
+    EXPECT_EQ(c["http_status"], a.http_status);
+    if (!garbage) {
+      EXPECT_EQ(c["request_id"], body_of(a)["request_id"]);
+    }
+    resets += reset;
+    bad_json += garbage;
+    internal += injected_500;
+  }
+  EXPECT_GT(resets, 0);
+  EXPECT_GT(bad_json, 0);
+  EXPECT_GT(internal, 0);
+}
+
+TEST_F(Service, CallLogNamesFileIdAndFileUrlWithTheHashOfTheirBytes) {
+  settings_.service.call_log_entries = 100;
+  add_account("acc", "s");
+  std::string image = png("LFEMU:score=0.6");
+  std::string image_id = body_of(upload("acc", "s", image))["image_id"];
+  auto by_id = call(std::string(kVerificationPath),
+                    {{"api_id", "acc", {}}, {"api_secret", "s", {}}, {"file_id", image_id, {}}});
+  EXPECT_EQ(status_of(by_id), "OK");
+  auto step = raw("POST", std::string(kVerificationPath) +
+                              "?api_id=acc&api_secret=s&file_url=http%3A%2F%2F127.0.0.1%3A9%2Fa.png",
+                  "", "");
+  ASSERT_TRUE(std::holds_alternative<PendingDownload>(step));
+  EXPECT_EQ(lines_of(admin("GET", "/_admin/calls").body).size(), 2u)
+      << "a call waiting for its download is not answered yet";
+  DownloadResult ok{DownloadResult::Kind::kOk, image, ""};
+  service().finish_download(std::get<PendingDownload>(std::move(step)), ok, now_);
+  auto calls = lines_of(admin("GET", "/_admin/calls?since=1").body);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0]["source"], "file_id");
+  EXPECT_EQ(calls[0]["file_id"], image_id);
+  EXPECT_EQ(calls[0]["sha256"], sha256_hex(image));
+  EXPECT_EQ(calls[1]["source"], "file_url");
+  EXPECT_EQ(calls[1]["file_url"], "http://127.0.0.1:9/a.png");
+  EXPECT_EQ(calls[1]["sha256"], sha256_hex(image));
+  EXPECT_EQ(calls[1]["api_status"], "OK");
+  EXPECT_EQ(calls[1]["billed"], true);
+}
+
+TEST_F(Service, CallLogKeepsTheNewestEntriesAndSaysHowManyWereDropped) {
+  settings_.service.call_log_entries = 3;
+  add_account("acc", "s");
+  for (int i = 0; i < 5; ++i) upload("acc", "s", png());
+  auto r = admin("GET", "/_admin/calls");
+  auto calls = lines_of(r.body);
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls.front()["seq"], 3);
+  bool saw_dropped = false;
+  for (const auto& [k, v] : r.delivery.headers) {
+    if (k == "X-Calls-Dropped") {
+      EXPECT_EQ(v, "2");
+      saw_dropped = true;
+    }
+  }
+  EXPECT_TRUE(saw_dropped);
+  EXPECT_EQ(body_of(admin("GET", "/_admin/stats"))["call_log"]["dropped"], 2);
 }
 
 TEST_F(Service, UnknownAdminPathIs404AndNotAnApiAnswer) {
