@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds the normal and
 # the sanitizer trees, runs every test in both, and runs the demo's short form
-# (scripts/demo.sh --short: the same steps with fewer photos) on the normal
-# tree.
+# (scripts/demo.sh --short: the same steps with fewer photos) and the chaos
+# script's short form (scripts/chaos.sh: SIGKILLs, then nothing lost) on the
+# normal tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -16,6 +17,8 @@ for flavour in normal sanitize; do
   if [[ $flavour == normal ]]; then
     echo "== demo (scripts/demo.sh --short, on the normal build) =="
     bash scripts/demo.sh --short --no-build || status=1
+    echo "== chaos (scripts/chaos.sh 600 4 16, strict: nothing lost, wrong or unrecorded) =="
+    CHAOS_STRICT=1 bash scripts/chaos.sh 600 4 16 || status=1
   fi
 done
 exit $status
