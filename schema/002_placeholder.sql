@@ -1,0 +1,2 @@
+-- 002: placeholder for the lead's 002 (attempts on record), so 003 numbers without a gap
+-- while built on this branch. Drop at merge.
