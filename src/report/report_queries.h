@@ -175,7 +175,10 @@ Result<std::int64_t> count_jobs(Database& db, const JobFilter& filter);
 
 // Puts the done and failed jobs matching `filter` back to pending, due at
 // `now`, with attempts = 0 and the last result cleared; their attempts rows
-// (the history) stay. One transaction. Returns how many jobs were re-queued.
+// (the history) stay. Returns how many jobs were re-queued. One transaction
+// per range of a few thousand ids, with a pause between them, so a runner
+// never waits long for the write lock; on an error (or a kill) the ranges
+// before stay re-queued, and the same call again re-queues the rest.
 Result<std::int64_t> requeue(Database& db, const JobFilter& filter, UnixMillis now);
 
 struct AttemptRow {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "report/csv_export.h"
 
@@ -270,6 +271,56 @@ TEST_F(ReportQueries, RequeueNeverTouchesPendingOrLeasedJobs) {
   ASSERT_TRUE(everything.ok());
   EXPECT_EQ(*everything, 3);  // 1, 5, 6; 2 is leased, 3 and 4 already pending
   EXPECT_EQ((*job_detail(*db_, 2))->state, "leased");
+}
+
+TEST_F(ReportQueries, RequeueOfManyIdRangesCountsEachJobOnceAndKeepsTheCountersExact) {
+  // 9,000 more jobs over ids 100..18,098 (several re-queue transactions):
+  // every other one failed, the rest done; one in 3 of the failed ones
+  // tried by run 2.
+  exec("WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < 8999)"
+       " INSERT INTO jobs (id, source_kind, source, state, api_status, attempts, created_at,"
+       " updated_at, finished_at) SELECT 100 + 2 * i, 'url', 'u' || i,"
+       " CASE WHEN i % 2 THEN 'failed' ELSE 'done' END,"
+       " CASE WHEN i % 2 THEN 'CORRUPT_IMAGE' ELSE 'OK' END, 1, 1, 1, 1 FROM s");
+  exec("INSERT INTO attempts (job_id, run_id, started_at, finished_at, api_status)"
+       " SELECT id, 2, 1, 2, api_status FROM jobs WHERE id >= 100 AND state = 'failed' AND id % 3 = 0");
+  const std::string counters =
+      "SELECT group_concat(state || ':' || api_status || ':' || n, ' ') FROM"
+      " (SELECT * FROM job_counts WHERE n <> 0 ORDER BY 1, 2)";
+  const std::string group_by =
+      "SELECT group_concat(state || ':' || key || ':' || n, ' ') FROM"
+      " (SELECT state, CASE WHEN state IN ('done', 'failed') THEN coalesce(api_status, '')"
+      "  ELSE '' END AS key, count(*) AS n FROM jobs GROUP BY 1, 2 ORDER BY 1, 2)";
+  auto text = [&](const std::string& sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_->handle(), sql.c_str(), -1, &st, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_ROW);
+    std::string out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+  };
+  EXPECT_EQ(text(counters), text(group_by));
+
+  JobFilter by_run;
+  by_run.run_id = 2;
+  by_run.statuses = {"CORRUPT_IMAGE"};
+  auto n = requeue(*db_, by_run, kT0);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, 1500);
+  EXPECT_EQ(text("SELECT count(*) FROM jobs WHERE id >= 100 AND state = 'pending'"), "1500");
+  EXPECT_EQ(text(counters), text(group_by));
+
+  JobFilter failed;
+  failed.states = {"failed"};
+  n = requeue(*db_, failed, kT0);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, 3000 + 2);  // the rest of the new failed jobs, and jobs 3 and 5
+  EXPECT_EQ(text(counters), text(group_by));
+  n = requeue(*db_, {}, kT0);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, 4500 + 3);  // the new done jobs, and jobs 1, 2 and 6
+  EXPECT_EQ(text("SELECT count(*) FROM jobs WHERE state <> 'pending'"), "0");
+  EXPECT_EQ(text(counters), text(group_by));
 }
 
 TEST_F(ReportQueries, JobDetailHasAllAttemptsOldestFirst) {

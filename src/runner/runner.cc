@@ -281,28 +281,28 @@ class Engine {
         continue;
       }
       // Nothing due now. When nothing is in flight either, ask whether
-      // anything is left at all (at most once a second: counting is a scan).
+      // anything is left at all (at most once a second; index probes, no
+      // count: every pending job may be waiting out a delay).
       if (buffer_.empty() && in_flight_ == 0 && quota_state_ == QuotaState::kOpen &&
           SteadyClock::now() - last_counts >= std::chrono::seconds(1)) {
         last_counts = SteadyClock::now();
-        std::function<Result<QueueCounts>(JobQueue&, RunLog&)> count = [](JobQueue& q, RunLog&) {
+        std::function<Result<WorkLeft>(JobQueue&, RunLog&)> probe = [](JobQueue& q, RunLog&) {
           UnixMillis now = wall_now();
           (void)q.recover_expired_leases(now);
-          return q.counts(now);
+          return q.work_left(now);
         };
-        auto counts = co_await store_call(std::move(count));
-        if (!counts) {
+        auto left = co_await store_call(std::move(probe));
+        if (!left) {
           if (store_gave_up_) break;
-          spdlog::debug("counting jobs: {}; retrying", counts.error().message);
+          spdlog::debug("probing for jobs left: {}; retrying", left.error().message);
           co_await wake_.wait(milliseconds(200));
           continue;
         }
-        if (count_of(*counts, "pending") == 0 && count_of(*counts, "leased") == 0 &&
-            buffer_.empty() && in_flight_ == 0) {
+        if (!left->pending && !left->leased && buffer_.empty() && in_flight_ == 0) {
           request_stop(RunEnd::kCompleted, "");
           break;
         }
-        if (count_of(*counts, "pending") > 0 && counts->due_now == 0) continue_waiting_logged();
+        if (left->pending && !left->due_now) continue_waiting_logged();
       }
       co_await wake_.wait(milliseconds(100));
     }

@@ -70,6 +70,33 @@ TEST(Database, EmbedsEverySchemaFileVerbatimInOrder) {
   }
 }
 
+TEST(Database, MigrationThreeCountsTheJobsAlreadyThere) {
+  TempDirForTest dir;
+  const std::string path = dir.file("q.db");
+  {
+    // A database of schema 2, with jobs, written before job_counts existed.
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    std::string sql = "PRAGMA application_id = " + std::to_string(Database::kApplicationId) + ";";
+    for (const Migration& m : embedded_migrations()) {
+      if (m.version <= 2) sql += std::string(m.sql) + ";";
+    }
+    sql += "PRAGMA user_version = 2;"
+           "INSERT INTO jobs (source_kind, source, state, api_status, created_at, updated_at)"
+           " VALUES ('url', 'a', 'pending', NULL, 1, 1), ('url', 'b', 'pending', 'X', 1, 1),"
+           " ('url', 'c', 'leased', NULL, 1, 1), ('url', 'd', 'done', 'OK', 1, 1),"
+           " ('url', 'e', 'done', 'OK', 1, 1), ('url', 'f', 'failed', NULL, 1, 1);";
+    EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(raw);
+    sqlite3_close(raw);
+  }
+  auto db = Database::open(path, /*create=*/false);
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  EXPECT_EQ(query_text(**db, "SELECT group_concat(state || ':' || api_status || ':' || n, ' ')"
+                             " FROM (SELECT * FROM job_counts ORDER BY 1, 2)"),
+            "done:OK:2 failed::1 leased::1 pending::2");
+}
+
 TEST(Database, TheSchemaRefusesUnknownStatesAndSourceKinds) {
   TempDirForTest dir;
   auto db = Database::open(dir.file("q.db"));

@@ -105,12 +105,29 @@ inline constexpr const char* kReleaseAllSql =
     "UPDATE jobs INDEXED BY jobs_lease_owner SET state = 'pending', lease_owner = NULL,"
     " lease_expires_at = NULL, updated_at = ?2 WHERE state = 'leased' AND lease_owner = ?1";
 
-inline constexpr const char* kCountByStateSql = "SELECT state, count(*) FROM jobs GROUP BY state";
-inline constexpr const char* kCountByStatusSql =
-    "SELECT coalesce(api_status, ''), count(*) FROM jobs WHERE state IN ('done', 'failed')"
-    " GROUP BY api_status";
-inline constexpr const char* kCountDueSql =
+// Counting reads job_counts (schema/003_job_counts.sql), a handful of rows
+// kept exact by triggers, never the jobs table.
+inline constexpr const char* kCountsSql =
+    "SELECT state, api_status, n FROM job_counts WHERE n <> 0";
+
+// Enqueue inserts with triggers off (see JobQueue::enqueue) and counts its
+// new pending jobs (?1) with this, in the same transaction.
+inline constexpr const char* kCountEnqueuedSql =
+    "INSERT INTO job_counts (state, api_status, n) VALUES ('pending', '', ?1)"
+    " ON CONFLICT (state, api_status) DO UPDATE SET n = n + excluded.n";
+
+// Pending jobs not due at ?1: retries and throttled jobs waiting out a
+// delay, a short range at the end of jobs_due. Due now = pending - this.
+inline constexpr const char* kCountNotDueSql =
     "SELECT count(*) FROM jobs INDEXED BY jobs_due"
-    " WHERE state = 'pending' AND next_attempt_at <= ?1";
+    " WHERE state = 'pending' AND next_attempt_at > ?1";
+
+// Is anything pending, leased, due at ?1? Each probe stops at the first
+// entry of its partial index: O(log n) whatever the queue size.
+inline constexpr const char* kWorkLeftSql =
+    "SELECT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_due WHERE state = 'pending'),"
+    " EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_leased WHERE state = 'leased'),"
+    " EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_due"
+    "         WHERE state = 'pending' AND next_attempt_at <= ?1)";
 
 }  // namespace lf::job_queue_sql

@@ -112,6 +112,51 @@ class JobQueueTest : public ::testing::Test {
     if (!row.ok() || !*row) return "<no row>";
     return statement->column_is_null(0) ? "NULL" : statement->column_text(0);
   }
+  // The rows of a query of `columns` columns, one line each, cells
+  // separated by a space.
+  std::string rows(const std::string& sql, int columns) {
+    auto statement = Statement::prepare(db_->handle(), sql);
+    EXPECT_TRUE(statement.ok()) << statement.error().message;
+    std::string text;
+    while (statement.ok()) {
+      auto row = statement->step();
+      EXPECT_TRUE(row.ok()) << sql;
+      if (!row.ok() || !*row) break;
+      for (int i = 0; i < columns; ++i) {
+        text += (i ? " " : "") + statement->column_text(i);
+      }
+      text += "\n";
+    }
+    return text;
+  }
+
+  // job_counts against a count of the jobs table, and counts() against the
+  // GROUP BY queries it replaced.
+  void expect_counters_exact(const std::string& after, UnixMillis now = 2000) {
+    SCOPED_TRACE("after " + after);
+    EXPECT_EQ(rows("SELECT state, api_status, n FROM job_counts WHERE n <> 0 ORDER BY 1, 2", 3),
+              rows("SELECT state, CASE WHEN state IN ('done', 'failed')"
+                   " THEN coalesce(api_status, '') ELSE '' END, count(*)"
+                   " FROM jobs GROUP BY 1, 2 ORDER BY 1, 2", 3));
+    EXPECT_EQ(cell("SELECT count(*) FROM job_counts WHERE n < 0"), "0");
+    auto counts = queue_->counts(now);
+    ASSERT_TRUE(counts.ok()) << counts.error().message;
+    std::string by_state, by_status;
+    for (const auto& [state, n] : counts->by_state) {
+      if (n != 0) by_state += state + " " + std::to_string(n) + "\n";
+    }
+    for (const auto& [status, n] : counts->by_status) {
+      by_status += status + " " + std::to_string(n) + "\n";
+    }
+    EXPECT_EQ(by_state, rows("SELECT state, count(*) FROM jobs GROUP BY state ORDER BY 1", 2));
+    EXPECT_EQ(by_status, rows("SELECT coalesce(api_status, ''), count(*) FROM jobs"
+                              " WHERE state IN ('done', 'failed') GROUP BY 1 ORDER BY 1", 2));
+    EXPECT_EQ(std::to_string(counts->total), cell("SELECT count(*) FROM jobs"));
+    EXPECT_EQ(std::to_string(counts->due_now),
+              cell("SELECT count(*) FROM jobs WHERE state = 'pending' AND next_attempt_at <= " +
+                   std::to_string(now)));
+  }
+
   std::string job_cell(JobId id, const std::string& column) {
     return cell("SELECT " + column + " FROM jobs WHERE id = " + std::to_string(id));
   }
@@ -298,7 +343,17 @@ TEST_F(JobQueueTest, HotStatementsWalkTheirIndexes) {
   const std::string lease_plan = plan(job_queue_sql::kLeaseSql);
   EXPECT_NE(lease_plan.find("USING INDEX jobs_due"), std::string::npos) << lease_plan;
   EXPECT_EQ(lease_plan.find("TEMP B-TREE"), std::string::npos) << lease_plan;
-  EXPECT_NE(plan(job_queue_sql::kCountDueSql).find("jobs_due"), std::string::npos);
+  EXPECT_NE(plan(job_queue_sql::kCountNotDueSql).find("SEARCH jobs USING INDEX jobs_due"),
+            std::string::npos);
+  const std::string counts_plan = plan(job_queue_sql::kCountsSql);
+  EXPECT_NE(counts_plan.find("job_counts"), std::string::npos) << counts_plan;
+  EXPECT_EQ(counts_plan.find("jobs "), std::string::npos) << counts_plan;
+  // Every probe of work_left starts at its index: none scans the table.
+  const std::string left_plan = plan(job_queue_sql::kWorkLeftSql);
+  EXPECT_NE(left_plan.find("SCAN jobs USING INDEX jobs_due"), std::string::npos) << left_plan;
+  EXPECT_NE(left_plan.find("SCAN jobs USING INDEX jobs_leased"), std::string::npos) << left_plan;
+  EXPECT_NE(left_plan.find("SEARCH jobs USING INDEX jobs_due"), std::string::npos) << left_plan;
+  EXPECT_EQ(left_plan.find("SCAN jobs\n"), std::string::npos) << left_plan;
   EXPECT_NE(plan(job_queue_sql::kPriorStatesSql).find("jobs_source"), std::string::npos);
   EXPECT_NE(plan(job_queue_sql::kRecoverSql).find("jobs_leased"), std::string::npos);
   EXPECT_NE(plan(job_queue_sql::kRenewSql).find("jobs_lease_owner"), std::string::npos);
@@ -542,6 +597,92 @@ TEST_F(JobQueueTest, CountsOfAnEmptyQueueListEveryStateAtZero) {
   EXPECT_EQ(counts->total, 0);
   EXPECT_EQ(counts->by_state.size(), 4u);
   EXPECT_EQ(counts->by_state.at("done"), 0);
+}
+
+TEST_F(JobQueueTest, CountersStayExactAfterEveryKindOfChange) {
+  expect_counters_exact("nothing");
+  enqueue(urls(20));
+  expect_counters_exact("enqueue");
+  enqueue(urls(25));  // 20 already queued, 5 new
+  enqueue({url("https://img.example/0.jpg"), url("dup"), url("dup")}, /*again=*/true);
+  enqueue({NewJob{SourceKind::kFileId, "img-1", true, "t"}}, false, 90'000);
+  expect_counters_exact("enqueue of duplicates, again and not yet due");
+
+  std::vector<Job> r1 = lease(12, "r1", 1000);
+  std::vector<Job> r2 = lease(6, "r2", 1000, 100);
+  ASSERT_EQ(r1.size(), 12u);
+  ASSERT_EQ(r2.size(), 6u);
+  expect_counters_exact("lease");
+
+  settle({settlement(r1[0].id, SettleKind::kDone, ok_outcome(r1[0].id, 0.9)),
+          settlement(r1[1].id, SettleKind::kDone, ok_outcome(r1[1].id, 0.1)),
+          settlement(r1[2].id, SettleKind::kFailed,
+                     api_outcome(r1[2].id, ApiStatus::kCorruptImage, "bad")),
+          settlement(r1[3].id, SettleKind::kFailed,
+                     transport_outcome(r1[3].id, TransportFailure::kTimeout, "slow")),
+          settlement(r1[4].id, SettleKind::kFailed, std::nullopt),
+          settlement(r1[5].id, SettleKind::kRetryLater,
+                     api_outcome(r1[5].id, ApiStatus::kInternalError), 5000),
+          settlement(r1[6].id, SettleKind::kThrottled,
+                     api_outcome(r1[6].id, ApiStatus::kRateLimitExceeded), 4000),
+          settlement(r1[7].id, SettleKind::kRelease, std::nullopt)},
+         "r1");
+  expect_counters_exact("every settle kind");
+  expect_counters_exact("every settle kind, later", 6000);
+
+  EXPECT_EQ(settle({settlement(r1[0].id, SettleKind::kFailed,
+                               api_outcome(r1[0].id, ApiStatus::kCorruptImage))},
+                   "r2"),
+            1);
+  expect_counters_exact("a stale settle");
+
+  auto recovered = queue_->recover_expired_leases(1100);
+  ASSERT_TRUE(recovered.ok());
+  EXPECT_EQ(*recovered, 6);
+  expect_counters_exact("recover");
+
+  auto released = queue_->release_all("r1", 2000);
+  ASSERT_TRUE(released.ok());
+  EXPECT_EQ(*released, 4);
+  expect_counters_exact("release_all");
+
+  // Writers other than JobQueue go through the triggers.
+  ASSERT_TRUE(db_->exec("INSERT INTO jobs (source_kind, source, state, api_status, created_at,"
+                        " updated_at) VALUES ('url', 'x', 'done', 'OK', 1, 1),"
+                        " ('url', 'y', 'failed', NULL, 1, 1), ('url', 'z', 'pending', 'OK', 1, 1)")
+                  .ok());
+  expect_counters_exact("an insert by hand");
+  ASSERT_TRUE(db_->exec("UPDATE jobs SET api_status = 'NEW' WHERE state = 'done'").ok());
+  ASSERT_TRUE(db_->exec("UPDATE jobs SET api_status = 'X' WHERE state = 'pending'").ok());
+  expect_counters_exact("an update by hand");
+  ASSERT_TRUE(db_->exec("DELETE FROM jobs WHERE id % 3 = 0").ok());
+  expect_counters_exact("a delete by hand");
+  ASSERT_TRUE(db_->exec("BEGIN; DELETE FROM jobs; ROLLBACK").ok());
+  expect_counters_exact("a rolled back delete");
+}
+
+TEST_F(JobQueueTest, WorkLeftProbesPendingLeasedAndDue) {
+  auto left = queue_->work_left(1000);
+  ASSERT_TRUE(left.ok()) << left.error().message;
+  EXPECT_FALSE(left->pending || left->leased || left->due_now);
+
+  enqueue({url("a")}, false, 5000);
+  left = queue_->work_left(1000);
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->pending);
+  EXPECT_FALSE(left->leased);
+  EXPECT_FALSE(left->due_now);
+  EXPECT_TRUE(queue_->work_left(5000)->due_now);
+
+  const JobId id = lease(1, "r1", 5000).at(0).id;
+  left = queue_->work_left(5000);
+  EXPECT_FALSE(left->pending);
+  EXPECT_TRUE(left->leased);
+  EXPECT_FALSE(left->due_now);
+
+  settle({settlement(id, SettleKind::kDone, ok_outcome(id, 0.9))}, "r1");
+  left = queue_->work_left(5000);
+  EXPECT_FALSE(left->pending || left->leased || left->due_now);
 }
 
 TEST_F(JobQueueTest, SettleAndRunCountsJoinTheCallersTransaction) {
