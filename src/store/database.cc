@@ -127,8 +127,8 @@ Status Database::configure_and_migrate() {
   }
   // synchronous = FULL: every commit fsyncs the WAL, so what a command
   // committed survives a power loss (NORMAL may roll back the last commits).
-  // The runner's writer lowers it for leases and attempts about to be sent,
-  // and keeps it for results (runner/store_worker.h).
+  // The runner's writer, which must not wait for the disk, commits with
+  // NORMAL and syncs the WAL on a thread of its own (store/wal_syncer.h).
   // The page cache is a ceiling per connection that a long `lfbatch run`
   // reaches (it touches every page of the queue in turn), so it bounds the
   // run's RSS whatever the queue size. 16 MiB holds the hot path (the inner
