@@ -3,6 +3,8 @@
 // queued calls.
 #include "runner/store_worker.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <utility>
@@ -148,6 +150,7 @@ void StoreWorker::save_unsaved(const std::vector<Settlement>& owed,
 }
 
 void StoreWorker::loop() {
+  pthread_setname_np(pthread_self(), "lfbatch-store");  // as `top -H` shows it
   // Each commit waits at most lock_wait for another connection's lock: the
   // answers in hand are saved to the file rather than held in memory.
   db_.set_busy_timeout(options_.lock_wait);

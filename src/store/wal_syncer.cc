@@ -2,6 +2,7 @@
 #include "store/wal_syncer.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,6 +59,7 @@ bool WalSyncer::sync_wal() {
 }
 
 void WalSyncer::loop() {
+  pthread_setname_np(pthread_self(), "lfbatch-sync");
   bool warned = false;
   for (;;) {
     std::uint64_t target = 0;
