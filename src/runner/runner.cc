@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -696,7 +697,8 @@ FinishedRun run_queue(const RunOptions& options) {
                options.rate.ceiling_rps > 0 ? fmt::format("{}/s", options.rate.ceiling_rps)
                                             : std::string("adaptive"));
 
-  Engine* engine_ptr = nullptr;
+  // Read by the worker thread's callbacks, set and cleared by this one.
+  std::atomic<Engine*> engine_ptr{nullptr};
   StoreWorkerOptions worker_options;
   worker_options.owner = lease_owner_of(*run_id);
   worker_options.run_id = *run_id;
@@ -705,13 +707,13 @@ FinishedRun run_queue(const RunOptions& options) {
   worker_options.unsaved_path = unsaved_path;
   worker_options.now = wall_now;
   worker_options.on_blocked = [&engine_ptr](const Error& e) {
-    if (engine_ptr) engine_ptr->store_blocked(e);
+    if (Engine* engine = engine_ptr.load()) engine->store_blocked(e);
   };
   worker_options.on_unblocked = [&engine_ptr] {
-    if (engine_ptr) engine_ptr->store_unblocked();
+    if (Engine* engine = engine_ptr.load()) engine->store_unblocked();
   };
   worker_options.on_fatal = [&engine_ptr](const Error& e) {
-    if (engine_ptr) engine_ptr->store_failed(e);
+    if (Engine* engine = engine_ptr.load()) engine->store_failed(e);
   };
   FinishedRun summary;
   {
@@ -738,6 +740,14 @@ FinishedRun run_queue(const RunOptions& options) {
     io.run_for(std::chrono::seconds(2));
     worker.stop();
     summary = engine.summary();
+    // The worker may have given up on the last answers after the engine
+    // ended (a store error outranks every other end).
+    if (std::optional<Error> failure = worker.failure();
+        failure && summary.end != RunEnd::kStoreError) {
+      summary.end = RunEnd::kStoreError;
+      summary.detail = "database: " + failure->message;
+      spdlog::error("{}", summary.detail);
+    }
     summary.in_doubt = in_doubt;
     summary.imported_unsaved = imported->imported;
     engine_ptr = nullptr;

@@ -100,6 +100,11 @@ std::int64_t StoreWorker::ignored() const {
   return ignored_;
 }
 
+std::optional<Error> StoreWorker::failure() const {
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
 Result<std::int64_t> StoreWorker::commit(std::vector<Sent>& sent,
                                          const std::vector<Settlement>& owed,
                                          const RunCounts& counts) {
@@ -272,17 +277,19 @@ void StoreWorker::loop() {
             sent.clear();
             owed.clear();
             deltas.clear();
-            if (options_.on_fatal) {
-              std::string message = "the database stayed unwritable for " +
-                                    std::to_string(options_.patience.count() / 1000) +
-                                    " s: " + ignored.error().message;
-              if (saved > 0) {
-                message += "; " + std::to_string(saved) + " answers are saved in " +
-                           options_.unsaved_path +
-                           " and the next `lfbatch run` (or `lfbatch init`) stores them";
-              }
-              options_.on_fatal(Error{message});
+            std::string message = "the database stayed unwritable for " +
+                                  std::to_string(options_.patience.count() / 1000) +
+                                  " s: " + ignored.error().message;
+            if (saved > 0) {
+              message += "; " + std::to_string(saved) + " answers are saved in " +
+                         options_.unsaved_path +
+                         " and the next `lfbatch run` (or `lfbatch init`) stores them";
             }
+            {
+              std::lock_guard lock(mu_);
+              failure_ = Error{message};
+            }
+            if (options_.on_fatal) options_.on_fatal(Error{message});
             saved = 0;
           }
         }

@@ -37,6 +37,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -104,6 +105,10 @@ class StoreWorker {
   std::int64_t committed() const;
   std::int64_t ignored() const;
 
+  // Why the worker gave up (what on_fatal was told), if it did; e.g. during
+  // stop(), when no engine is left to tell.
+  std::optional<Error> failure() const;
+
  private:
   struct Sent {
     SentAttempt attempt;
@@ -135,6 +140,7 @@ class StoreWorker {
   bool idle_ = false;  // guarded by mu_; the worker waits for work (a notify is needed)
   std::int64_t committed_ = 0;                 // guarded by mu_
   std::int64_t ignored_ = 0;                   // guarded by mu_
+  std::optional<Error> failure_;               // guarded by mu_
   WalSyncer syncer_;
   std::uint64_t last_commit_ = 0;              // syncer_'s number; worker thread only
   std::thread thread_;                         // last: started once the rest exists
