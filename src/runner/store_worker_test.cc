@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/outcomes_for_test.h"
 #include "store/statement.h"
 #include "store/temp_dir_for_test.h"
 #include "store/unsaved_results.h"
@@ -31,20 +32,6 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
     std::this_thread::sleep_for(1ms);
   }
   return condition();
-}
-
-Outcome ok_answer(JobId job, double score) {
-  Outcome o;
-  o.job_id = job;
-  o.started_at = 1000;
-  o.finished_at = 1100;
-  ApiAnswer a;
-  a.http_status = 200;
-  a.status = ApiStatus::kOk;
-  a.request_id = "TID" + std::to_string(job);
-  a.verify_score = score;
-  o.answer = a;
-  return o;
 }
 
 std::int64_t lines_in(const std::string& path) {
@@ -100,7 +87,7 @@ class StoreWorkerTest : public ::testing::Test {
   }
 
   void settle_done(StoreWorker& worker, JobId job, AttemptId attempt, double score) {
-    Settlement s{job, SettleKind::kDone, 0, ok_answer(job, score), attempt};
+    Settlement s{job, SettleKind::kDone, 0, ok_outcome(job, score), attempt};
     RunCounts delta;
     delta.done = 1;
     worker.settle(std::move(s), delta);

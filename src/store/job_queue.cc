@@ -80,6 +80,20 @@ OutcomeFields fields_of(const Outcome& outcome) {
   return fields;
 }
 
+// Binds ?4..?12 of kInsertAttemptSql and kCompleteAttemptSql: what came
+// back for an attempt.
+void bind_answer(Statement& statement, const Outcome& outcome, const OutcomeFields& fields) {
+  statement.bind_int64(4, outcome.finished_at)
+      .bind_optional(5, fields.http_status)
+      .bind_text(6, fields.api_status)
+      .bind_text_or_null(7, fields.reason)
+      .bind_text_or_null(8, fields.request_id)
+      .bind_optional(9, fields.verify_score)
+      .bind_text_or_null(10, fields.image_id)
+      .bind_double(11, static_cast<double>(outcome.finished_at - outcome.started_at))
+      .bind_text(12, to_string(outcome.disposition()));
+}
+
 }  // namespace
 
 // Prepared once per queue, on first use.
@@ -373,40 +387,22 @@ Result<std::int64_t> JobQueue::settle(std::span<const Settlement> settlements,
     if (settlement.outcome) fields = fields_of(*settlement.outcome);
 
     if (settlement.outcome && settlement.attempt_id > 0) {
-      const Outcome& outcome = *settlement.outcome;
       Statement& complete = **complete_stmt;
       StatementReset reset(complete);
-      complete.bind_int64(1, settlement.attempt_id)
-          .bind_int64(2, outcome.finished_at)
-          .bind_optional(3, fields->http_status)
-          .bind_text(4, fields->api_status)
-          .bind_text_or_null(5, fields->reason)
-          .bind_text_or_null(6, fields->request_id)
-          .bind_optional(7, fields->verify_score)
-          .bind_text_or_null(8, fields->image_id)
-          .bind_double(9, static_cast<double>(outcome.finished_at - outcome.started_at))
-          .bind_text(10, to_string(outcome.disposition()));
+      complete.bind_int64(1, settlement.attempt_id);
+      bind_answer(complete, *settlement.outcome, *fields);
       if (Status status = complete.run(); !status) return status.error();
       if (sqlite3_changes(db) == 0) {  // already completed: a replay
         ++ignored;
         continue;
       }
     } else if (settlement.outcome) {
-      const Outcome& outcome = *settlement.outcome;
       Statement& attempt = **attempt_stmt;
       StatementReset reset(attempt);
       attempt.bind_int64(1, settlement.job_id);
       if (run_id > 0) attempt.bind_int64(2, run_id); else attempt.bind_null(2);
-      attempt.bind_int64(3, outcome.started_at)
-          .bind_int64(4, outcome.finished_at)
-          .bind_optional(5, fields->http_status)
-          .bind_text(6, fields->api_status)
-          .bind_text_or_null(7, fields->reason)
-          .bind_text_or_null(8, fields->request_id)
-          .bind_optional(9, fields->verify_score)
-          .bind_text_or_null(10, fields->image_id)
-          .bind_double(11, static_cast<double>(outcome.finished_at - outcome.started_at))
-          .bind_text(12, to_string(outcome.disposition()));
+      attempt.bind_int64(3, settlement.outcome->started_at);
+      bind_answer(attempt, *settlement.outcome, *fields);
       if (Status status = attempt.run(); !status) return status.error();
     }
 

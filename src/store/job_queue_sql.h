@@ -73,12 +73,13 @@ inline constexpr const char* kInsertAttemptSql =
 inline constexpr const char* kInsertSentAttemptSql =
     "INSERT INTO attempts (job_id, run_id, started_at, disposition) VALUES (?1, ?2, ?3, 'sent')";
 
-// Completes an attempt recorded by kInsertSentAttemptSql. Only an
-// unanswered one ('sent', or 'in_doubt' after its run died), so replaying a
-// completion changes nothing.
+// Completes an attempt recorded by kInsertSentAttemptSql (?1 its id). Only
+// an unanswered one ('sent', or 'in_doubt' after its run died), so replaying
+// a completion changes nothing. ?4..?12 are the answer's, numbered as in
+// kInsertAttemptSql so that one function binds both.
 inline constexpr const char* kCompleteAttemptSql =
-    "UPDATE attempts SET finished_at = ?2, http_status = ?3, api_status = ?4, reason = ?5,"
-    " request_id = ?6, verify_score = ?7, image_id = ?8, latency_ms = ?9, disposition = ?10"
+    "UPDATE attempts SET finished_at = ?4, http_status = ?5, api_status = ?6, reason = ?7,"
+    " request_id = ?8, verify_score = ?9, image_id = ?10, latency_ms = ?11, disposition = ?12"
     " WHERE id = ?1 AND finished_at IS NULL";
 
 // A dead run's unanswered attempts: each counts as an attempt of its job

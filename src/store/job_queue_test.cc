@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "store/job_queue_sql.h"
+#include "store/outcomes_for_test.h"
 #include "store/run_log.h"
 #include "store/statement.h"
 #include "store/temp_dir_for_test.h"
@@ -27,21 +28,6 @@ std::vector<NewJob> urls(int n, const std::string& prefix = "https://img.example
   std::vector<NewJob> jobs;
   for (int i = 0; i < n; ++i) jobs.push_back(url(prefix + std::to_string(i) + ".jpg"));
   return jobs;
-}
-
-Outcome ok_outcome(JobId id, double score, UnixMillis start = 1000, UnixMillis end = 1250) {
-  Outcome outcome;
-  outcome.job_id = id;
-  outcome.started_at = start;
-  outcome.finished_at = end;
-  ApiAnswer answer;
-  answer.http_status = 200;
-  answer.status = ApiStatus::kOk;
-  answer.request_id = "req-" + std::to_string(id);
-  answer.verify_score = score;
-  answer.image_id = "img-" + std::to_string(id);
-  outcome.answer = answer;
-  return outcome;
 }
 
 Outcome api_outcome(JobId id, ApiStatus status, const std::string& reason = "") {

@@ -7,26 +7,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "store/outcomes_for_test.h"
 #include "store/statement.h"
 #include "store/temp_dir_for_test.h"
 
 namespace lf {
 namespace {
-
-Outcome scored(JobId job, double score) {
-  Outcome o;
-  o.job_id = job;
-  o.started_at = 1000;
-  o.finished_at = 1250;
-  ApiAnswer a;
-  a.http_status = 200;
-  a.status = ApiStatus::kOk;
-  a.request_id = "TID-" + std::to_string(job);
-  a.verify_score = score;
-  a.image_id = "img-" + std::to_string(job);
-  o.answer = a;
-  return o;
-}
 
 TEST(UnsavedResultLine, AnAnswerAndAFailureRoundTrip) {
   UnsavedResult r;
@@ -35,7 +21,7 @@ TEST(UnsavedResultLine, AnAnswerAndAFailureRoundTrip) {
   r.settlement.job_id = 17;
   r.settlement.kind = SettleKind::kDone;
   r.settlement.attempt_id = 99;
-  r.settlement.outcome = scored(17, 0.7027237415313721);
+  r.settlement.outcome = ok_outcome(17, 0.7027237415313721);
   r.settlement.outcome->answer->reason = "\xff\xfe not UTF-8";
   r.counts.done = 1;
   const std::string line = to_json_line(r);
@@ -51,7 +37,7 @@ TEST(UnsavedResultLine, AnAnswerAndAFailureRoundTrip) {
   EXPECT_EQ(back->counts.done, 1);
   ASSERT_TRUE(back->settlement.outcome && back->settlement.outcome->answer);
   EXPECT_DOUBLE_EQ(*back->settlement.outcome->answer->verify_score, 0.7027237415313721);
-  EXPECT_EQ(back->settlement.outcome->answer->request_id, "TID-17");
+  EXPECT_EQ(back->settlement.outcome->answer->request_id, "req-17");
   EXPECT_EQ(back->settlement.outcome->started_at, 1000);
   EXPECT_EQ(back->settlement.outcome->finished_at, 1250);
 
@@ -79,7 +65,7 @@ TEST(UnsavedResultLine, ALineCutShortIsNotAResult) {
   r.run_id = 1;
   r.settlement.job_id = 1;
   r.settlement.kind = SettleKind::kDone;
-  r.settlement.outcome = scored(1, 0.5);
+  r.settlement.outcome = ok_outcome(1, 0.5);
   const std::string line = to_json_line(r);
   EXPECT_FALSE(parse_unsaved_result(line.substr(0, line.size() / 2)).ok());
   EXPECT_FALSE(parse_unsaved_result("{}").ok());
@@ -113,7 +99,7 @@ class UnsavedImportTest : public ::testing::Test {
     r.settlement.job_id = leased_[i].id;
     r.settlement.kind = SettleKind::kDone;
     r.settlement.attempt_id = attempts_[i];
-    r.settlement.outcome = scored(leased_[i].id, score);
+    r.settlement.outcome = ok_outcome(leased_[i].id, score);
     r.counts.done = 1;
     return r;
   }
