@@ -33,9 +33,9 @@ command -v sqlite3 >/dev/null || { echo "bench_large_queue: sqlite3 is missing: 
 [[ -x /usr/bin/time ]] || { echo "bench_large_queue: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/lf_bench_large.XXXXXX")
-lfemu_pid=""
+source scripts/lib_lfemu.sh
 cleanup() {
-  if [[ -n "$lfemu_pid" ]]; then kill "$lfemu_pid" 2>/dev/null || true; wait "$lfemu_pid" 2>/dev/null || true; fi
+  stop_lfemu
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -43,16 +43,7 @@ trap cleanup EXIT
 export LINKFACE_API_ID=bench LINKFACE_API_SECRET=bench-secret-123
 unset LFBATCH_CONFIG LFBATCH_DB
 
-"$lfemu" --port 0 --account "$LINKFACE_API_ID:$LINKFACE_API_SECRET" --log-level warn \
-  >"$work/lfemu.out" 2>"$work/lfemu.err" &
-lfemu_pid=$!
-for _ in $(seq 100); do
-  grep -q "listening" "$work/lfemu.out" 2>/dev/null && break
-  sleep 0.05
-done
-url=$(sed -n 's/^lfemu listening on //p' "$work/lfemu.out")
-[[ -n "$url" ]] || { echo "bench_large_queue: lfemu did not start:" >&2; cat "$work/lfemu.err" >&2; exit 1; }
-endpoint="$url/identity/handhold_idcard_verification"
+start_lfemu
 
 # make_queue DB N: N pending file_id jobs, due now. Prints the seconds taken.
 make_queue() {

@@ -26,9 +26,10 @@ fi
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
 
 work=$(mktemp -d)
-lfemu_pid=""
+source scripts/lib_lfemu.sh
+export LINKFACE_API_ID=bench LINKFACE_API_SECRET=bench-secret
 cleanup() {
-  if [[ -n "$lfemu_pid" ]]; then kill "$lfemu_pid" 2>/dev/null || true; wait "$lfemu_pid" 2>/dev/null || true; fi
+  stop_lfemu
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -57,7 +58,7 @@ end
 wrk.method = "POST"
 wrk.path = "/identity/handhold_idcard_verification"
 wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. b
-wrk.body = field("api_id", "bench") .. field("api_secret", "bench-secret") ..
+wrk.body = field("api_id", os.getenv("LINKFACE_API_ID")) .. field("api_secret", os.getenv("LINKFACE_API_SECRET")) ..
   "--" .. b .. "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"face.png\"\r\n" ..
   "Content-Type: image/png\r\n\r\n" .. image .. "\r\n--" .. b .. "--\r\n"
 local non_ok = 0
@@ -70,15 +71,7 @@ end
 EOF
 
 # lfemu with one account, no limits, no faults, a store small enough to recycle.
-"$lfemu" --port 0 --threads "$threads" --account bench:bench-secret --log-level warn \
-  >"$work/lfemu.out" 2>"$work/lfemu.err" &
-lfemu_pid=$!
-for _ in $(seq 100); do
-  grep -q "listening" "$work/lfemu.out" 2>/dev/null && break
-  sleep 0.05
-done
-url=$(sed -n 's/^lfemu listening on //p' "$work/lfemu.out")
-[[ -n "$url" ]] || { echo "bench_lfemu: lfemu did not start:" >&2; cat "$work/lfemu.err" >&2; exit 1; }
+start_lfemu --threads "$threads"
 
 body_bytes=$(LF_BENCH_IMAGE="$work/face.png" python3 -c "
 import os; print(os.path.getsize(os.environ['LF_BENCH_IMAGE']))")

@@ -31,11 +31,7 @@ fi
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
 
 work=$(mktemp -d)
-lfemu_pid=""
-stop_lfemu() {
-  if [[ -n "$lfemu_pid" ]]; then kill "$lfemu_pid" 2>/dev/null || true; wait "$lfemu_pid" 2>/dev/null || true; fi
-  lfemu_pid=""
-}
+source scripts/lib_lfemu.sh
 cleanup() { stop_lfemu; rm -rf "$work"; }
 trap cleanup EXIT
 
@@ -53,19 +49,6 @@ png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2,
        + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 open(sys.argv[1], "wb").write(png)
 EOF
-
-start_lfemu() {  # args: extra lfemu flags
-  "$lfemu" --port 0 --account "$LINKFACE_API_ID:$LINKFACE_API_SECRET" --log-level warn "$@" \
-    >"$work/lfemu.out" 2>"$work/lfemu.err" &
-  lfemu_pid=$!
-  for _ in $(seq 100); do
-    grep -q "listening" "$work/lfemu.out" 2>/dev/null && break
-    sleep 0.05
-  done
-  url=$(sed -n 's/^lfemu listening on //p' "$work/lfemu.out")
-  [[ -n "$url" ]] || { echo "bench_runner: lfemu did not start:" >&2; cat "$work/lfemu.err" >&2; exit 1; }
-  endpoint="$url/identity/handhold_idcard_verification"
-}
 
 # A queue of `n` jobs, each a hard link to the same PNG (distinct sources,
 # identical bytes: the same upload wrk sends).
