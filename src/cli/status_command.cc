@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,16 +30,6 @@ std::map<std::string, std::int64_t> all_states(const QueueCounts& counts) {
   for (JobState s : kStates) states[std::string(to_string(s))] = 0;
   for (const auto& [state, n] : counts.by_state) states[state] = n;
   return states;
-}
-
-// Answers saved beside the database by a run that could not commit them:
-// one line each.
-std::int64_t unsaved_results_waiting(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::int64_t lines = 0;
-  std::string line;
-  while (std::getline(in, line)) lines += line.empty() ? 0 : 1;
-  return lines;
 }
 
 std::string status_json(const QueueCounts& counts, std::int64_t unsaved) {
@@ -122,7 +111,7 @@ void register_status_command(CLI::App& app, GlobalOptions& global, int& exit_cod
     std::error_code ec;
     const std::string where = std::filesystem::absolute(config->database, ec).lexically_normal().string();
     const std::string unsaved_path = unsaved_results_path(config->database);
-    const std::int64_t unsaved = unsaved_results_waiting(unsaved_path);
+    const std::int64_t unsaved = count_unsaved_results(unsaved_path);
     fmt::print("{}", *json ? status_json(*counts, unsaved)
                            : status_table(where, *counts, unsaved, unsaved_path));
     exit_code = kExitOk;

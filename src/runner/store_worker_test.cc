@@ -7,7 +7,6 @@
 
 #include <atomic>
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <thread>
 
@@ -32,13 +31,6 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
     std::this_thread::sleep_for(1ms);
   }
   return condition();
-}
-
-std::int64_t lines_in(const std::string& path) {
-  std::ifstream in(path);
-  std::int64_t n = 0;
-  for (std::string line; std::getline(in, line);) n += line.empty() ? 0 : 1;
-  return n;
 }
 
 class StoreWorkerTest : public ::testing::Test {
@@ -137,10 +129,10 @@ TEST_F(StoreWorkerTest, ALockedDatabaseSendsAnswersToTheFileHoldsNewAttemptsAndC
 
   ASSERT_TRUE(other_->exec("BEGIN IMMEDIATE").ok());  // another process takes the write lock
   settle_done(worker, jobs_[0].id, a0, 0.81);
-  ASSERT_TRUE(eventually([&] { return lines_in(unsaved) == 1; }))
+  ASSERT_TRUE(eventually([&] { return count_unsaved_results(unsaved) == 1; }))
       << "the answer is saved beside the database while the lock is held";
   settle_done(worker, jobs_[1].id, a1, 0.82);
-  ASSERT_TRUE(eventually([&] { return lines_in(unsaved) == 2; }))
+  ASSERT_TRUE(eventually([&] { return count_unsaved_results(unsaved) == 2; }))
       << "an answer arriving while blocked is saved at once";
   EXPECT_EQ(blocked_.load(), 1);
 

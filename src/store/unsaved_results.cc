@@ -177,6 +177,13 @@ Status append_unsaved_results(const std::string& path, std::span<const UnsavedRe
   return Status::Ok();
 }
 
+std::int64_t count_unsaved_results(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::int64_t lines = 0;
+  for (std::string line; std::getline(in, line);) lines += line.empty() ? 0 : 1;
+  return lines;
+}
+
 Result<UnsavedImport> import_unsaved_results(Database& db, const std::string& path,
                                              UnixMillis now) {
   UnsavedImport counts;

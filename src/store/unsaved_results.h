@@ -43,6 +43,10 @@ Result<UnsavedResult> parse_unsaved_result(const std::string& line);
 // Errors name the file.
 Status append_unsaved_results(const std::string& path, std::span<const UnsavedResult> results);
 
+// How many results wait in the file at `path` (0 when there is none): its
+// non-empty lines, without parsing them.
+std::int64_t count_unsaved_results(const std::string& path);
+
 struct UnsavedImport {
   std::int64_t imported = 0;        // results applied now
   std::int64_t already_stored = 0;  // results found stored (or jobs no longer leased)

@@ -138,12 +138,14 @@ TEST_F(UnsavedImportTest, ImportStoresEachResultOnceAndRemovesTheFile) {
   // A crash in the middle of an append leaves half a line: skipped.
   std::ofstream(path_, std::ios::app) << to_json_line(result(0, 0.1)).substr(0, 30);
 
+  EXPECT_EQ(count_unsaved_results(path_), 3) << "two results and the half line";
   auto imported = import_unsaved_results(*db_, path_, 5000);
   ASSERT_TRUE(imported.ok()) << imported.error().message;
   EXPECT_EQ(imported->imported, 2);
   EXPECT_EQ(imported->already_stored, 0);
   EXPECT_EQ(imported->unreadable, 1);
   EXPECT_FALSE(std::filesystem::exists(path_));
+  EXPECT_EQ(count_unsaved_results(path_), 0);
   EXPECT_EQ(cell("SELECT group_concat(state || ':' || verify_score, ' ') FROM jobs"),
             "done:0.9 done:0.4");
   EXPECT_EQ(cell("SELECT count(*) || ' ' || sum(disposition = 'done') FROM attempts"), "2 2");
