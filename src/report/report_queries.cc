@@ -547,10 +547,18 @@ Result<std::int64_t> requeue(Database& db, const JobFilter& filter, UnixMillis n
   Result<StmtPtr> st = prepare(h, sql);
   if (!st) return st.error();
   std::int64_t changed = 0;
+  // An error after some ranges: they stay re-queued; say so, and how to go on.
+  auto partial = [&](Error e) {
+    if (changed > 0) {
+      e.message += "; " + std::to_string(changed) +
+                   " jobs were re-queued before it: the same command re-queues the rest";
+    }
+    return e;
+  };
   for (std::int64_t begin = first_id; begin <= last_id; begin += kRequeueChunkIds) {
     if (begin > first_id) std::this_thread::sleep_for(kPauseBetweenChunks);
     if (sqlite3_exec(h, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
-      return db_error(h, "starting to re-queue jobs (is another lfbatch writing? it waits up to the busy timeout)");
+      return partial(db_error(h, "starting to re-queue jobs (is another lfbatch writing? it waits up to the busy timeout)"));
     }
     sqlite3_reset(st->get());
     sqlite3_bind_int64(st->get(), 1, now);
@@ -561,14 +569,14 @@ Result<std::int64_t> requeue(Database& db, const JobFilter& filter, UnixMillis n
       Error e = db_error(h, "re-queueing jobs");
       sqlite3_reset(st->get());
       sqlite3_exec(h, "ROLLBACK", nullptr, nullptr, nullptr);
-      return e;
+      return partial(e);
     }
     const std::int64_t chunk_changed = sqlite3_changes64(h);
     sqlite3_reset(st->get());
     if (sqlite3_exec(h, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
       Error e = db_error(h, "committing the re-queue");
       sqlite3_exec(h, "ROLLBACK", nullptr, nullptr, nullptr);
-      return e;
+      return partial(e);
     }
     changed += chunk_changed;
   }
