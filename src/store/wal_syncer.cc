@@ -41,6 +41,11 @@ std::uint64_t WalSyncer::synced_through() const {
   return synced_;
 }
 
+std::uint64_t WalSyncer::fsyncs() const {
+  std::lock_guard lock(mu_);
+  return fsyncs_;
+}
+
 void WalSyncer::wait_synced(std::uint64_t number) {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return synced_ >= number; });
@@ -55,7 +60,14 @@ bool WalSyncer::sync_wal() {
     if (fd_ < 0) return false;
     fd_inode_ = static_cast<std::uint64_t>(by_name.st_ino);
   }
-  return ::fdatasync(fd_) == 0;
+  const bool ok = ::fdatasync(fd_) == 0;
+  const int error = errno;  // for the caller's message
+  {
+    std::lock_guard lock(mu_);
+    ++fsyncs_;
+  }
+  errno = error;
+  return ok;
 }
 
 void WalSyncer::loop() {

@@ -40,6 +40,8 @@ class WalSyncer {
   // commit is durable once synced_through() >= the number.
   std::uint64_t committed();
   std::uint64_t synced_through() const;
+  // fdatasync calls made on the WAL so far (none while there is no WAL).
+  std::uint64_t fsyncs() const;
 
   // Waits until commit `number` is durable (or the syncer failed to sync,
   // which it logs). For callers that must not go on before, e.g. removing a
@@ -60,6 +62,7 @@ class WalSyncer {
   std::condition_variable cv_;
   std::uint64_t committed_ = 0;       // guarded by mu_
   std::uint64_t synced_ = 0;          // guarded by mu_
+  std::uint64_t fsyncs_ = 0;          // guarded by mu_
   bool stopping_ = false;             // guarded by mu_
   std::thread thread_;
 };

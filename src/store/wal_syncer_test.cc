@@ -30,6 +30,8 @@ TEST(WalSyncer, EveryCommitItIsToldOfIsSyncedInOrder) {
   }
   syncer.wait_synced(last);
   EXPECT_GE(syncer.synced_through(), last);
+  EXPECT_GE(syncer.fsyncs(), 1u) << "the WAL itself was synced";
+  EXPECT_LE(syncer.fsyncs(), last) << "at most one sync per commit";
   EXPECT_EQ(errors.load(), 0);
 }
 
@@ -42,6 +44,7 @@ TEST(WalSyncer, NoWalYetIsNothingToSyncAndNoError) {
     n = syncer.committed();
     syncer.wait_synced(n);
     EXPECT_EQ(syncer.synced_through(), n);
+    EXPECT_EQ(syncer.fsyncs(), 0u);
   }
   EXPECT_EQ(errors.load(), 0);
 }
