@@ -2,9 +2,11 @@
 // Bytes, which checks bounds, so hostile input can only yield kDamaged.
 #include "image/image_probe.h"
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #include "image/checksums.h"
 
@@ -13,37 +15,66 @@ namespace {
 
 using Verdict = ImageProbe::Verdict;
 
-// Bounds-checked little/big-endian reads over the input.
+// Thrown by a windowed Bytes when the FileWindow cannot give a byte (out of
+// budget or a read error); caught in probe_image_headers, never leaves this file.
+struct WindowExhausted {};
+
+// Bounds-checked little/big-endian reads over the input: bytes in memory, or
+// a file through a FileWindow (then any read may throw WindowExhausted).
+// has() is arithmetic on the size and never reads.
 class Bytes {
  public:
-  explicit Bytes(std::string_view s) : s_(s) {}
-  std::size_t size() const { return s_.size(); }
+  explicit Bytes(std::string_view s) : s_(s), size_(s.size()) {}
+  explicit Bytes(FileWindow& w) : w_(&w), size_(static_cast<std::size_t>(w.size())) {}
+  std::size_t size() const { return size_; }
+  bool windowed() const { return w_ != nullptr; }
   bool has(std::uint64_t off, std::uint64_t n) const {
-    return off <= s_.size() && n <= s_.size() - off;
+    return off <= size_ && n <= size_ - off;
   }
-  std::uint32_t u8(std::size_t off) const { return static_cast<unsigned char>(s_[off]); }
+  std::uint32_t u8(std::size_t off) const {
+    return static_cast<unsigned char>(w_ ? view(off, 1)[0] : s_[off]);
+  }
   std::uint32_t be16(std::size_t off) const { return u8(off) << 8 | u8(off + 1); }
   std::uint32_t le16(std::size_t off) const { return u8(off) | u8(off + 1) << 8; }
   std::uint32_t be32(std::size_t off) const { return be16(off) << 16 | be16(off + 2); }
   std::uint32_t le32(std::size_t off) const { return le16(off) | le16(off + 2) << 16; }
-  std::string_view view(std::size_t off, std::size_t n) const { return s_.substr(off, n); }
-  // Offset of the next 0xFF byte at or after `off`, or size().
+  // REQUIRES: has(off, n).
+  std::string_view view(std::size_t off, std::size_t n) const {
+    if (!w_) return s_.substr(off, n);
+    auto v = w_->read(off, n);
+    if (!v) throw WindowExhausted{};
+    return *v;
+  }
+  // Whether view(off, n) is cheap enough for a header-only probe.
+  bool cheap(std::size_t off, std::size_t n) const {
+    return !w_ || n <= FileWindow::kReadAhead || w_->holds(off, n);
+  }
+  // Offset of the next 0xFF byte at or after `off`, or size(). In memory only:
+  // scan data is not headers.
   std::size_t find_ff(std::size_t off) const {
+    if (w_) throw WindowExhausted{};
     const auto at = s_.find('\xFF', off);
     return at == std::string_view::npos ? s_.size() : at;
   }
+  // The parsers note the dimensions once every later failure would report
+  // them, so a windowed probe that runs out of window still knows them.
+  void note_dims(std::int64_t w, std::int64_t h) const { noted_ = {w, h}; }
+  const std::optional<std::pair<std::int64_t, std::int64_t>>& noted_dims() const { return noted_; }
 
  private:
   std::string_view s_;
+  FileWindow* w_ = nullptr;
+  std::size_t size_ = 0;
+  mutable std::optional<std::pair<std::int64_t, std::int64_t>> noted_;
 };
 
 ImageProbe ok(ImageFormat f, std::int64_t w, std::int64_t h) {
   auto clamp = [](std::int64_t v) { return static_cast<int>(v > INT_MAX ? INT_MAX : v); };
-  return {Verdict::kOk, {f, clamp(w), clamp(h)}, {}};
+  return {Verdict::kOk, {f, clamp(w), clamp(h)}, true, {}};
 }
 
 ImageProbe damaged(ImageFormat f, std::string detail) {
-  return {Verdict::kDamaged, {f, 0, 0}, std::move(detail)};
+  return {Verdict::kDamaged, {f, 0, 0}, false, std::move(detail)};
 }
 
 ImageProbe damaged_with_dims(ImageFormat f, std::int64_t w, std::int64_t h, std::string detail) {
@@ -73,6 +104,38 @@ std::optional<std::pair<std::size_t, std::uint32_t>> skip_entropy_data(const Byt
     return std::pair{pos + 2, m};
   }
   return std::nullopt;
+}
+
+// A windowed probe at the first scan, which starts at `scan`: judges the
+// file's end from its last bytes instead of reading the scan data. Truncated
+// only when those bytes are what skip_entropy_data would run off the end of:
+// no marker but RSTn (no EOI), and either they reach back to `scan` (exact)
+// or hold at least kMinStuffedBytes stuffed 0xFF00 pairs (scan data, not the
+// text, padding or video that some files carry after their EOI; see the
+// promise in image_probe.h).
+ImageProbe jpeg_end_from_tail(const Bytes& b, std::size_t scan, std::uint32_t w, std::uint32_t h) {
+  constexpr auto F = ImageFormat::kJpeg;
+  if (b.size() >= 2 && b.be16(b.size() - 2) == 0xFFD9) return ok(F, w, h);
+  const std::size_t start = std::max(scan, b.size() - std::min(b.size(), FileWindow::kEdgeBytes));
+  const std::string_view tail = b.view(start, b.size() - start);
+  if (start > scan && !tail.empty() && static_cast<unsigned char>(tail[0]) == 0xD9) {
+    return ok(F, w, h);  // perhaps the second half of an EOI
+  }
+  int stuffed = 0;
+  for (std::size_t i = 0; i + 1 < tail.size(); ++i) {
+    if (static_cast<unsigned char>(tail[i]) != 0xFF) continue;
+    const auto m = static_cast<unsigned char>(tail[i + 1]);
+    if (m == 0x00) {
+      ++stuffed;
+      ++i;
+    } else if (m != 0xFF && (m < 0xD0 || m > 0xD7)) {
+      return ok(F, w, h);  // a marker: the end cannot be judged from here
+    }
+  }
+  if (start == scan || stuffed >= kMinStuffedBytes) {
+    return damaged_with_dims(F, w, h, "JPEG ends inside scan data without an EOI marker (truncated)");
+  }
+  return ok(F, w, h);
 }
 
 ImageProbe probe_jpeg(const Bytes& b) {
@@ -108,10 +171,12 @@ ImageProbe probe_jpeg(const Bytes& b) {
       const std::uint32_t ncomp = b.u8(pos + 7);
       if (ncomp == 0 || len != 8 + 3 * ncomp) return fail("JPEG frame header (SOF) inconsistent");
       dims = std::pair{b.be16(pos + 5), b.be16(pos + 3)};
+      b.note_dims(dims->first, dims->second);
     }
     const bool sos = marker == 0xDA;
     if (sos && !dims) return fail("JPEG scan (SOS) before the frame header (SOF)");
     pos += len;
+    if (sos && b.windowed()) return jpeg_end_from_tail(b, pos, dims->first, dims->second);
     if (sos) {
       auto end = skip_entropy_data(b, pos);
       if (!end) return fail("JPEG ends inside scan data without an EOI marker (truncated)");
@@ -154,7 +219,7 @@ ImageProbe probe_png(const Bytes& b) {
     const bool critical = type[0] >= 'A' && type[0] <= 'Z';
     // Like libpng: a bad CRC on a critical chunk is an error, on an
     // ancillary chunk the chunk is merely ignored.
-    if (critical && crc32(b.view(pos + 4, 4 + std::size_t{len})) != b.be32(pos + 8 + len)) {
+    if (critical && b.cheap(pos + 4, 4 + std::size_t{len}) && crc32(b.view(pos + 4, 4 + std::size_t{len})) != b.be32(pos + 8 + len)) {
       return fail("PNG chunk '" + std::string(type) + "' has a bad CRC");
     }
     if (!seen_ihdr) {
@@ -165,9 +230,15 @@ ImageProbe probe_png(const Bytes& b) {
       if (width == 0 || height == 0 || width > 0x7FFFFFFFu || height > 0x7FFFFFFFu) {
         return damaged(F, "PNG IHDR has invalid dimensions");
       }
+      b.note_dims(width, height);
       if (!valid_png_depth(b.u8(pos + 17), b.u8(pos + 16)) || b.u8(pos + 18) != 0 ||
           b.u8(pos + 19) != 0 || b.u8(pos + 20) > 1) {
         return fail("PNG IHDR has an invalid bit depth, color type or method");
+      }
+      // A windowed probe takes a file ending in IEND for complete.
+      if (b.windowed() && b.size() >= pos + 25 + 12 &&
+          b.view(b.size() - 12, 12) == std::string_view("\0\0\0\0IEND\xAE\x42\x60\x82", 12)) {
+        return ok(F, width, height);
       }
     } else if (type == "IHDR") {
       return fail("PNG has a second IHDR chunk");
@@ -199,6 +270,9 @@ ImageProbe probe_gif(const Bytes& b) {
   if (!b.has(0, 13)) return damaged(F, "GIF header truncated");
   const std::uint32_t width = b.le16(6), height = b.le16(8);
   auto fail = [&](std::string why) { return damaged_with_dims(F, width, height, std::move(why)); };
+  b.note_dims(width, height);
+  // A windowed probe takes a file ending in the trailer for complete.
+  if (b.windowed() && b.u8(b.size() - 1) == 0x3B) return ok(F, width, height);
   std::size_t pos = 13;
   const std::uint32_t packed = b.u8(10);
   if (packed & 0x80) pos += 3u * (2u << (packed & 7));
@@ -258,6 +332,7 @@ ImageProbe probe_bmp(const Bytes& b) {
     return damaged(F, "BMP has an unknown header size " + std::to_string(dib));
   }
   if (width < 0 || height > INT_MAX) return damaged(F, "BMP has invalid dimensions");
+  b.note_dims(width, height);
   auto fail = [&](std::string why) { return damaged_with_dims(F, width, height, std::move(why)); };
   if (data_offset < 14 + dib || data_offset > b.size()) {
     return fail("BMP pixel data offset lies outside the file (truncated)");
@@ -313,6 +388,7 @@ ImageProbe probe_tiff(const Bytes& b, bool le) {
     }
   }
   if (!width || !height) return damaged(F, "TIFF first IFD has no ImageWidth/ImageLength");
+  b.note_dims(*width, *height);
   auto fail = [&](std::string why) { return damaged_with_dims(F, *width, *height, std::move(why)); };
   if (!offsets.present || !byte_counts.present || offsets.count == 0 ||
       offsets.count != byte_counts.count) {
@@ -342,16 +418,59 @@ std::string_view to_string(ImageFormat format) {
   return "unknown";
 }
 
-ImageProbe probe_image(std::string_view bytes) {
-  const Bytes b(bytes);
-  auto starts = [&](std::string_view magic) { return bytes.substr(0, magic.size()) == magic; };
-  if (starts("\xFF\xD8\xFF")) return probe_jpeg(b);
-  if (starts("\x89PNG\r\n\x1A\n")) return probe_png(b);
-  if (starts("GIF87a") || starts("GIF89a")) return probe_gif(b);
-  if (starts("BM")) return probe_bmp(b);
-  if (starts(std::string_view("II*\0", 4))) return probe_tiff(b, true);
-  if (starts(std::string_view("MM\0*", 4))) return probe_tiff(b, false);
-  return {Verdict::kNotAnImage, {}, "not a JPEG, PNG, GIF, BMP or TIFF file"};
+namespace {
+
+std::optional<ImageFormat> sniff(const Bytes& b) {
+  const std::string_view head = b.view(0, std::min<std::size_t>(b.size(), 8));
+  auto starts = [&](std::string_view magic) { return head.substr(0, magic.size()) == magic; };
+  if (starts("\xFF\xD8\xFF")) return ImageFormat::kJpeg;
+  if (starts("\x89PNG\r\n\x1A\n")) return ImageFormat::kPng;
+  if (starts("GIF87a") || starts("GIF89a")) return ImageFormat::kGif;
+  if (starts("BM")) return ImageFormat::kBmp;
+  if (starts(std::string_view("II*\0", 4)) || starts(std::string_view("MM\0*", 4))) {
+    return ImageFormat::kTiff;
+  }
+  return std::nullopt;
+}
+
+ImageProbe probe(const Bytes& b) {
+  const auto format = sniff(b);
+  if (!format) return {Verdict::kNotAnImage, {}, false, "not a JPEG, PNG, GIF, BMP or TIFF file"};
+  switch (*format) {
+    case ImageFormat::kJpeg: return probe_jpeg(b);
+    case ImageFormat::kPng: return probe_png(b);
+    case ImageFormat::kGif: return probe_gif(b);
+    case ImageFormat::kBmp: return probe_bmp(b);
+    case ImageFormat::kTiff: return probe_tiff(b, b.u8(0) == 'I');
+  }
+  return {};
+}
+
+}  // namespace
+
+std::optional<ImageFormat> sniff_format(std::string_view head) { return sniff(Bytes(head)); }
+
+ImageProbe probe_image(std::string_view bytes) { return probe(Bytes(bytes)); }
+
+ImageProbe probe_image_headers(FileWindow& window) {
+  if (window.size() <= 2 * FileWindow::kEdgeBytes) {
+    const auto whole = window.whole();
+    return whole ? probe_image(*whole) : ImageProbe{};
+  }
+  const Bytes b(window);
+  std::optional<ImageFormat> format;
+  try {
+    format = sniff(b);
+    return probe(b);
+  } catch (const WindowExhausted&) {
+    // Nothing wrong found in what the window allowed.
+    ImageProbe p{Verdict::kOk, {}, false, {}};
+    if (format) p.info.format = *format;
+    if (const auto& dims = b.noted_dims()) {
+      p = ok(p.info.format, dims->first, dims->second);
+    }
+    return p;
+  }
 }
 
 }  // namespace lf

@@ -3,8 +3,11 @@
 // needs to decide CORRUPT_IMAGE and INVALID_IMAGE_FORMAT_OR_SIZE.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "image/file_window.h"
 
 namespace lf {
 
@@ -29,15 +32,48 @@ struct ImageProbe {
     kNotAnImage,  // no known magic bytes
     kDamaged,     // a known format, but truncated or inconsistent
   } verdict = Verdict::kNotAnImage;
-  ImageInfo info;      // format valid unless kNotAnImage; dims valid when kOk
+  ImageInfo info;      // format valid unless kNotAnImage; dims valid when dims_known
+  bool dims_known = false;  // always when kOk from probe_image; for kDamaged when
+                            // the headers that hold them still read
   std::string detail;  // why, for kNotAnImage / kDamaged (empty when kOk)
 };
+
+// The format named by the magic bytes at the start of `head` (its first 8
+// bytes suffice), nullopt when none is known. Pure.
+std::optional<ImageFormat> sniff_format(std::string_view head);
 
 // Identifies `bytes` by content and reads its dimensions from the headers:
 // JPEG (segments walked to SOFn, APPn/EXIF/COM skipped, EOI required), PNG
 // (IHDR with CRC check, IEND required), GIF (logical screen), BMP (negative
 // height = top-down), TIFF (both byte orders, IFD0 ImageWidth/ImageLength as
 // SHORT or LONG). Pure; never reads outside `bytes`, whatever they contain.
+//
+// Decoders differ on data after the end of an image; we follow libjpeg,
+// libpng and giflib, which stop at JPEG EOI, PNG IEND and the GIF trailer and
+// never look further, so bytes after those (camera padding, Samsung
+// trailers, the video of a "motion photo") are accepted.
 ImageProbe probe_image(std::string_view bytes);
+
+// The same parsers on a file, reading only what `window` allows (see
+// FileWindow's bounds): JPEG segment headers walked by their lengths up to
+// the first scan, never a segment body but the frame header; PNG chunk
+// headers (CRCs only of chunks of at most FileWindow::kReadAhead bytes);
+// GIF blocks; the BMP header; TIFF's IFD0 and its strip table; and the last
+// FileWindow::kEdgeBytes (JPEG EOI or cut scan data, PNG IEND, GIF trailer).
+// A file of at most 2 * kEdgeBytes is probed whole, exactly as probe_image.
+//
+// Promise: never stricter than probe_image on the whole file. kNotAnImage
+// and kDamaged are what probe_image says too, and whenever dims_known the
+// dimensions are those probe_image reports (kOk or kDamaged). kOk means
+// nothing wrong was found in what was read (dims_known may be false when the
+// window ran out first). One heuristic, the only exception: a JPEG whose last
+// kEdgeBytes look like cut scan data (no EOI, no marker but RSTn, at least
+// kMinStuffedBytes stuffed 0xFF00 pairs) is reported truncated; probe_image
+// would accept it only if a complete JPEG ended earlier and was followed by
+// more than kEdgeBytes of what looks like scan data without an EOI (say, a
+// cut second image of an MPO file).
+// When window.error() is set afterwards, the result means nothing.
+ImageProbe probe_image_headers(FileWindow& window);
+inline constexpr int kMinStuffedBytes = 4;
 
 }  // namespace lf
