@@ -354,55 +354,85 @@ ImageProbe probe_bmp(const Bytes& b) {
 
 // ---- TIFF ----------------------------------------------------------------
 
+// Classic TIFF (magic 42: 4-byte offsets, 12-byte IFD entries) and BigTIFF
+// (magic 43: 8-byte offsets and counts, 20-byte entries, LONG8 values), which
+// libtiff reads alike; only IFD0, the first page, is read.
 ImageProbe probe_tiff(const Bytes& b, bool le) {
   constexpr auto F = ImageFormat::kTiff;
-  auto u16 = [&](std::size_t off) { return le ? b.le16(off) : b.be16(off); };
-  auto u32 = [&](std::size_t off) { return le ? b.le32(off) : b.be32(off); };
+  auto u16 = [&](std::size_t off) -> std::uint64_t { return le ? b.le16(off) : b.be16(off); };
+  auto u32 = [&](std::size_t off) -> std::uint64_t { return le ? b.le32(off) : b.be32(off); };
+  auto u64 = [&](std::size_t off) -> std::uint64_t {
+    return le ? u32(off) | u32(off + 4) << 32 : u32(off) << 32 | u32(off + 4);
+  };
   if (!b.has(0, 8)) return damaged(F, "TIFF header truncated");
-  const std::uint32_t ifd = u32(4);
-  if (ifd < 8 || !b.has(ifd, 2)) return damaged(F, "TIFF first IFD lies outside the file (truncated)");
-  const std::uint32_t count = u16(ifd);
-  if (count == 0 || !b.has(ifd + 2, std::uint64_t{count} * 12)) {
+  const bool big = u16(2) == 43;
+  if (big && (!b.has(0, 16) || u16(4) != 8 || u16(6) != 0)) {
+    return damaged(F, "BigTIFF header truncated or invalid");
+  }
+  const std::size_t offset_size = big ? 8 : 4;   // of offsets, counts and entry values
+  const std::size_t entry_size = big ? 20 : 12;
+  auto offset = [&](std::size_t off) { return big ? u64(off) : u32(off); };
+  const std::uint64_t ifd = big ? u64(8) : u32(4);
+  if (ifd < (big ? 16u : 8u) || !b.has(ifd, offset_size == 8 ? 8 : 2)) {
+    return damaged(F, "TIFF first IFD lies outside the file (truncated)");
+  }
+  const std::uint64_t count = big ? u64(ifd) : u16(ifd);
+  const std::uint64_t entries = ifd + (big ? 8 : 2);
+  if (count == 0 || count > 0xFFFF || !b.has(entries, count * entry_size)) {
     return damaged(F, "TIFF first IFD truncated");
   }
-  std::optional<std::uint32_t> width, height;
-  struct Array { std::uint32_t type = 0, count = 0, value_off = 0; bool present = false; };
+  std::optional<std::uint64_t> width, height;
+  struct Array { std::uint32_t type = 0; std::uint64_t count = 0, value_off = 0; bool present = false; };
   Array offsets, byte_counts;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    const std::size_t e = ifd + 2 + std::size_t{i} * 12;
-    const std::uint32_t tag = u16(e), type = u16(e + 2), n = u32(e + 4);
-    auto scalar = [&]() -> std::optional<std::uint32_t> {
+  auto type_size = [](std::uint32_t type) -> std::size_t {
+    return type == 3 ? 2 : type == 4 ? 4 : type == 16 ? 8 : 0;  // SHORT, LONG, LONG8
+  };
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const std::size_t e = entries + i * entry_size;
+    const std::uint32_t tag = static_cast<std::uint32_t>(u16(e));
+    const std::uint32_t type = static_cast<std::uint32_t>(u16(e + 2));
+    const std::uint64_t n = offset(e + 4);
+    const std::size_t value = e + 4 + offset_size;
+    auto scalar = [&]() -> std::optional<std::uint64_t> {
       if (n < 1) return std::nullopt;
-      if (type == 3) return u16(e + 8);
-      if (type == 4) return u32(e + 8);
+      if (type == 3) return u16(value);
+      if (type == 4) return u32(value);
+      if (type == 16 && big) return u64(value);
       return std::nullopt;
     };
     if (tag == 256) width = scalar();
     if (tag == 257) height = scalar();
     if (tag == 273 || tag == 324 || tag == 279 || tag == 325) {
       Array& a = (tag == 273 || tag == 324) ? offsets : byte_counts;
-      if (type != 3 && type != 4) return damaged(F, "TIFF strip/tile table has an invalid type");
-      const std::uint64_t bytes = std::uint64_t{n} * (type == 3 ? 2 : 4);
-      a = {type, n, static_cast<std::uint32_t>(bytes <= 4 ? e + 8 : u32(e + 8)), true};
+      const std::size_t size = type_size(type);
+      if (size == 0 || (size == 8 && !big)) {
+        return damaged(F, "TIFF strip/tile table has an invalid type");
+      }
+      if (n > b.size()) return damaged(F, "TIFF strip/tile table lies outside the file");
+      const std::uint64_t bytes = n * size;
+      a = {type, n, bytes <= offset_size ? value : offset(value), true};
       if (!b.has(a.value_off, bytes)) return damaged(F, "TIFF strip/tile table lies outside the file");
     }
   }
   if (!width || !height) return damaged(F, "TIFF first IFD has no ImageWidth/ImageLength");
-  b.note_dims(*width, *height);
-  auto fail = [&](std::string why) { return damaged_with_dims(F, *width, *height, std::move(why)); };
+  const auto w = static_cast<std::int64_t>(std::min<std::uint64_t>(*width, INT_MAX));
+  const auto h = static_cast<std::int64_t>(std::min<std::uint64_t>(*height, INT_MAX));
+  b.note_dims(w, h);
+  auto fail = [&](std::string why) { return damaged_with_dims(F, w, h, std::move(why)); };
   if (!offsets.present || !byte_counts.present || offsets.count == 0 ||
       offsets.count != byte_counts.count) {
     return fail("TIFF has no consistent strip or tile table");
   }
-  auto element = [&](const Array& a, std::uint32_t i) {
-    return a.type == 3 ? u16(a.value_off + 2 * std::size_t{i}) : u32(a.value_off + 4 * std::size_t{i});
+  auto element = [&](const Array& a, std::uint64_t i) -> std::uint64_t {
+    const std::size_t at = a.value_off + i * type_size(a.type);
+    return a.type == 3 ? u16(at) : a.type == 4 ? u32(at) : u64(at);
   };
-  for (std::uint32_t i = 0; i < offsets.count; ++i) {
+  for (std::uint64_t i = 0; i < offsets.count; ++i) {
     if (!b.has(element(offsets, i), element(byte_counts, i))) {
       return fail("TIFF image data lies outside the file (truncated)");
     }
   }
-  return ok(F, *width, *height);
+  return ok(F, w, h);
 }
 
 }  // namespace
@@ -427,7 +457,8 @@ std::optional<ImageFormat> sniff(const Bytes& b) {
   if (starts("\x89PNG\r\n\x1A\n")) return ImageFormat::kPng;
   if (starts("GIF87a") || starts("GIF89a")) return ImageFormat::kGif;
   if (starts("BM")) return ImageFormat::kBmp;
-  if (starts(std::string_view("II*\0", 4)) || starts(std::string_view("MM\0*", 4))) {
+  if (starts(std::string_view("II*\0", 4)) || starts(std::string_view("MM\0*", 4)) ||
+      starts(std::string_view("II+\0", 4)) || starts(std::string_view("MM\0+", 4))) {  // BigTIFF
     return ImageFormat::kTiff;
   }
   return std::nullopt;

@@ -145,6 +145,51 @@ TEST(ImageProbe, TiffWithIfdOrStripOutsideTheFileIsDamaged) {
   EXPECT_EQ(probe_image(far_ifd).verdict, Verdict::kDamaged);
 }
 
+// BigTIFF (magic 43, 8-byte offsets) is TIFF to libtiff and Pillow; the probe
+// once called it "not an image".
+std::string bigtiff(bool big_endian, std::uint64_t width, std::uint16_t strip_bytes) {
+  auto put = [&](std::string& s, std::uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) {
+      const int shift = big_endian ? 8 * (n - 1 - i) : 8 * i;
+      s += static_cast<char>((v >> shift) & 0xFF);
+    }
+  };
+  std::string s = big_endian ? "MM" : "II";
+  put(s, 43, 2);
+  put(s, 8, 2);
+  put(s, 0, 2);
+  put(s, 16, 8);  // IFD0 right after the header
+  put(s, 4, 8);   // four entries
+  auto entry = [&](int tag, int type, std::uint64_t value) {
+    put(s, tag, 2);
+    put(s, type, 2);
+    put(s, 1, 8);
+    put(s, value, type == 3 ? 2 : 8);
+    if (type == 3) put(s, 0, 6);
+  };
+  const std::uint64_t data = 16 + 8 + 4 * 20 + 8;
+  entry(256, 16, width);  // LONG8
+  entry(257, 3, 9);       // SHORT
+  entry(273, 16, data);
+  entry(279, 3, strip_bytes);
+  put(s, 0, 8);  // no next IFD
+  s.append(100, '\x80');
+  return s;
+}
+
+TEST(ImageProbe, ReadsBigTiffInBothByteOrders) {
+  for (bool big_endian : {false, true}) {
+    expect_ok(bigtiff(big_endian, 4001, 100), ImageFormat::kTiff, 4001, 9);
+    const ImageProbe cut = probe_image(bigtiff(big_endian, 4001, 101));
+    EXPECT_EQ(cut.verdict, Verdict::kDamaged);
+    EXPECT_TRUE(cut.dims_known);
+    EXPECT_EQ(cut.info.width, 4001);
+    std::string bad_header = bigtiff(big_endian, 20, 100);
+    bad_header[big_endian ? 5 : 4] = 4;  // offsets of 4 bytes: not BigTIFF
+    EXPECT_EQ(probe_image(bad_header).verdict, Verdict::kDamaged);
+  }
+}
+
 TEST(ImageProbe, TiffWithoutDimensionsIsDamaged) {
   std::string tiff = make_tiff(16, 16, false, false);
   tiff[10] = '\x99';  // first entry's tag: ImageWidth becomes an unknown tag
