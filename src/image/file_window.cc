@@ -106,7 +106,7 @@ const FileWindow::Range* FileWindow::fetch(std::uint64_t off, std::size_t n) {
 }
 
 std::optional<std::string_view> FileWindow::read(std::uint64_t off, std::size_t n) {
-  if (error_) return std::nullopt;
+  if (error_ || off > size_ || n > size_ - off) return std::nullopt;
   const Range* r = find(off, n);
   if (!r) r = fetch(off, n);
   if (!r) return std::nullopt;

@@ -56,11 +56,13 @@ ImageProbe probe_image(std::string_view bytes);
 
 // The same parsers on a file, reading only what `window` allows (see
 // FileWindow's bounds): JPEG segment headers walked by their lengths up to
-// the first scan, never a segment body but the frame header; PNG chunk
-// headers (CRCs only of chunks of at most FileWindow::kReadAhead bytes);
-// GIF blocks; the BMP header; TIFF's IFD0 and its strip table; and the last
-// FileWindow::kEdgeBytes (JPEG EOI or cut scan data, PNG IEND, GIF trailer).
-// A file of at most 2 * kEdgeBytes is probed whole, exactly as probe_image.
+// the first scan, never a segment body but the frame header's; PNG chunk
+// headers by their lengths (CRCs only of chunks of at most
+// FileWindow::kReadAhead bytes); GIF blocks; the BMP header; TIFF's IFD0 and
+// its strip/tile table; and the last FileWindow::kEdgeBytes: a file ending in
+// JPEG EOI, PNG IEND or the GIF trailer is taken as complete, and a JPEG
+// ending in cut scan data as truncated (below). A file of at most
+// 2 * kEdgeBytes is probed whole, exactly as probe_image does.
 //
 // Promise: never stricter than probe_image on the whole file. kNotAnImage
 // and kDamaged are what probe_image says too, and whenever dims_known the

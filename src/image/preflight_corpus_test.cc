@@ -321,3 +321,69 @@ TEST_F(CorpusTemp, HeadersAreNeverStricterThanBytesOnRandomDamage) {
 
 }  // namespace
 }  // namespace lf
+
+namespace lf {
+namespace {
+
+// preflight_file_headers judges a large JPEG's end from its last
+// FileWindow::kEdgeBytes (see probe_image_headers); these pin down what it
+// takes for truncated, and the one case where it is stricter than
+// preflight_bytes.
+class JpegTail : public CorpusTemp {
+ protected:
+  void SetUp() override {
+    CorpusTemp::SetUp();
+    jpeg_ = read_all(corpus_path("jpeg_baseline_320x240.jpg"));
+    const std::size_t sos = jpeg_.find("\xFF\xDA");
+    const std::size_t scan = sos + 2 + 12;  // the baseline's SOS header is 12 bytes
+    scan_ = jpeg_.substr(scan, jpeg_.size() - 2 - scan);  // scan data, no EOI
+  }
+  std::optional<ApiStatus> headers(const std::string& bytes) {
+    auto v = preflight_file_headers(write("t.jpg", bytes), kApi);
+    EXPECT_TRUE(v.ok()) << v.error().message;
+    return v.ok() ? v->rejected : std::nullopt;
+  }
+  std::string jpeg_, scan_;
+};
+
+TEST_F(JpegTail, CutInsideScanDataIsCorruptByBoth) {
+  for (std::size_t keep : {jpeg_.size() - 2, jpeg_.size() - 1000, std::size_t{12000}}) {
+    SCOPED_TRACE(keep);
+    const std::string cut = jpeg_.substr(0, keep);
+    EXPECT_EQ(preflight_bytes(cut, kApi).rejected, kCorrupt);
+    EXPECT_EQ(headers(cut), kCorrupt);
+  }
+}
+
+TEST_F(JpegTail, LongTrailersAfterEoiAreAcceptedByBoth) {
+  // Real decoders stop at EOI; phones append videos, cameras pad, tools add text.
+  for (const std::string& trailer :
+       {std::string(9000, '\0'), std::string(9000, '\xFF'), std::string(9000, 'a')}) {
+    const std::string file = jpeg_ + trailer;
+    EXPECT_EQ(preflight_bytes(file, kApi).rejected, kAccepted);
+    EXPECT_EQ(headers(file), kAccepted);
+  }
+}
+
+TEST_F(JpegTail, EoiJustBeforeTheWindowIsNotTakenForACut) {
+  // After the EOI, kEdgeBytes - 1 bytes of scan data (stuffed bytes, no
+  // marker): the window holds the D9 of the EOI as its first byte, not the FF.
+  std::size_t from = 0;
+  while (scan_[from + FileWindow::kEdgeBytes - 2] == '\xFF') ++from;
+  const std::string file = jpeg_ + scan_.substr(from, FileWindow::kEdgeBytes - 1);
+  ASSERT_EQ(file[file.size() - FileWindow::kEdgeBytes], '\xD9');
+  EXPECT_EQ(preflight_bytes(file, kApi).rejected, kAccepted);
+  EXPECT_EQ(headers(file), kAccepted);
+}
+
+TEST_F(JpegTail, KnownGapACompleteJpegFollowedByACutOneIsRejectedByHeadersOnly) {
+  // An MPO-like file whose second image lost its end: decoders show the first
+  // image, preflight_bytes accepts, the header check sees only cut scan data.
+  // The one case where it is stricter (documented at probe_image_headers).
+  const std::string file = jpeg_ + jpeg_.substr(0, jpeg_.size() / 2);
+  EXPECT_EQ(preflight_bytes(file, kApi).rejected, kAccepted);
+  EXPECT_EQ(headers(file), kCorrupt);
+}
+
+}  // namespace
+}  // namespace lf
