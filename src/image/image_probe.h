@@ -45,14 +45,22 @@ std::optional<ImageFormat> sniff_format(std::string_view head);
 // Identifies `bytes` by content and reads its dimensions from the headers:
 // JPEG (segments walked to SOFn, APPn/EXIF/COM skipped, EOI required), PNG
 // (IHDR with CRC check, IEND required), GIF (logical screen), BMP (negative
-// height = top-down), TIFF (both byte orders, IFD0 ImageWidth/ImageLength as
-// SHORT or LONG). Pure; never reads outside `bytes`, whatever they contain.
+// height = top-down), TIFF (both byte orders, classic or BigTIFF, IFD0 only,
+// ImageWidth/ImageLength as SHORT, LONG or LONG8). Pure; never reads outside
+// `bytes`, whatever they contain.
 //
-// Decoders differ on data after the end of an image; we follow libjpeg,
-// libpng and giflib, which stop at JPEG EOI, PNG IEND and the GIF trailer and
-// never look further, so bytes after those (camera padding, Samsung
-// trailers, the video of a "motion photo") are accepted.
+// Decoders differ at the end of an image. A file cut before JPEG EOI, PNG
+// IEND or the GIF trailer is damaged: Pillow refuses a cut JPEG, giflib's
+// DGifSlurp and libpng's png_read_end (which OpenCV calls) fail at the
+// missing end; libjpeg alone only warns, and Pillow does decode a PNG that
+// lacks nothing but IEND. Bytes after those ends are
+// accepted, as every decoder stops there and never looks further: camera
+// padding, Samsung trailers, the video of a "motion photo".
 ImageProbe probe_image(std::string_view bytes);
+
+// Stuffed 0xFF00 pairs that make a JPEG's last bytes "cut scan data" (below):
+// a cut scan holds about one per 256 bytes, text and zero padding none.
+inline constexpr int kMinStuffedBytes = 4;
 
 // The same parsers on a file, reading only what `window` allows (see
 // FileWindow's bounds): JPEG segment headers walked by their lengths up to
@@ -76,6 +84,5 @@ ImageProbe probe_image(std::string_view bytes);
 // cut second image of an MPO file).
 // When window.error() is set afterwards, the result means nothing.
 ImageProbe probe_image_headers(FileWindow& window);
-inline constexpr int kMinStuffedBytes = 4;
 
 }  // namespace lf
