@@ -105,6 +105,18 @@ std::string describe_ssl_error(const boost::system::error_code& ec, SSL* ssl) {
   return detail;
 }
 
+}  // namespace
+
+asio::awaitable<Outcome> ApiClient::verify(const Job& job) {
+  // A coroutine of its own, so the payload lives until the call completes;
+  // a named local, since GCC 12 destroys a temporary inside a co_await
+  // expression twice.
+  const Payload as_it_stands;
+  co_return co_await verify(job, as_it_stands);
+}
+
+namespace {
+
 class BeastApiClient final : public ApiClient {
  public:
   BeastApiClient(asio::any_io_executor executor, ClientOptions options, Endpoint endpoint,
@@ -116,12 +128,12 @@ class BeastApiClient final : public ApiClient {
         tls_context_(std::move(tls_context)),
         resolver_(executor_) {}
 
-  asio::awaitable<Outcome> verify(const Job& job) override {
+  asio::awaitable<Outcome> verify(const Job& job, const Payload& payload) override {
     Outcome outcome;
     outcome.job_id = job.id;
     outcome.started_at = now_ms();
     try {
-      co_await send(job, outcome);
+      co_await send(job, payload, outcome);
     } catch (const std::exception& e) {
       outcome.answer.reset();
       outcome.failure = TransportFailure::kConnectionLost;
@@ -134,8 +146,8 @@ class BeastApiClient final : public ApiClient {
   void close_idle() override { idle_.clear(); }
 
  private:
-  asio::awaitable<void> send(const Job& job, Outcome& outcome) {
-    auto form = build_multipart_form(job, options_.api_id, options_.api_secret,
+  asio::awaitable<void> send(const Job& job, const Payload& payload, Outcome& outcome) {
+    auto form = build_multipart_form(job, payload, options_.api_id, options_.api_secret,
                                      random_multipart_boundary());
     if (!form) {
       outcome.failure = TransportFailure::kLocalFileError;

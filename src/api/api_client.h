@@ -15,6 +15,7 @@
 #include "core/job.h"
 #include "core/outcome.h"
 #include "core/result.h"
+#include "api/multipart_body.h"
 
 namespace lf {
 
@@ -51,7 +52,13 @@ class ApiClient {
   // on a fresh connection, once). started_at/finished_at span the call.
   // A missing or unreadable file is kLocalFileError before any connection
   // is used; failure_detail names the peer or the file, never the secret.
-  virtual boost::asio::awaitable<Outcome> verify(const Job& job) = 0;
+  // `payload` says what to send when not the job's source as it stands:
+  // a path job's prepared bytes (nothing read from disk), or an image_id
+  // (file_id) in place of them (multipart_body.h).
+  // REQUIRES: what `payload` points to outlives the returned awaitable.
+  virtual boost::asio::awaitable<Outcome> verify(const Job& job, const Payload& payload) = 0;
+  // verify(job, {}): the job's source as it stands.
+  boost::asio::awaitable<Outcome> verify(const Job& job);
 
   // Closes idle pooled connections (for a clean shutdown).
   virtual void close_idle() = 0;

@@ -70,6 +70,34 @@ std::string_view content_type_for_file(std::string_view file_name) {
   return "application/octet-stream";
 }
 
+Result<MultipartForm> build_multipart_form(const Job& job, const Payload& payload,
+                                           std::string_view api_id,
+                                           std::string_view api_secret,
+                                           std::string boundary) {
+  if (payload.image_id.empty() && payload.image == nullptr) {
+    return build_multipart_form(job, api_id, api_secret, std::move(boundary));
+  }
+  MultipartForm form;
+  form.boundary = std::move(boundary);
+  const std::string& b = form.boundary;
+  append_field(form.prefix, b, "api_id", api_id);
+  append_field(form.prefix, b, "api_secret", api_secret);
+  append_field(form.prefix, b, "auto_rotate", job.auto_rotate ? "true" : "false");
+  if (!payload.image_id.empty()) {
+    append_field(form.prefix, b, "file_id", payload.image_id);
+  } else {
+    const PreparedImage& image = *payload.image;
+    form.file_bytes = image.bytes;
+    form.file_size = image.bytes->size();
+    form.prefix += "--" + b + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
+                   quote_escape(image.file_name) + "\"\r\nContent-Type: " + image.content_type +
+                   "\r\n\r\n";
+    form.suffix = "\r\n";
+  }
+  form.suffix += "--" + b + "--\r\n";
+  return form;
+}
+
 Result<MultipartForm> build_multipart_form(const Job& job, std::string_view api_id,
                                            std::string_view api_secret,
                                            std::string boundary) {

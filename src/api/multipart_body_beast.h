@@ -95,12 +95,23 @@ struct MultipartBody {
       ec = {};
       switch (stage_) {
         case Stage::kPrefix: {
-          stage_ = body_.form.file_path.empty() ? Stage::kSuffix : Stage::kFile;
+          stage_ = body_.form.file_bytes ? Stage::kBytes
+                   : body_.form.file_path.empty() ? Stage::kSuffix
+                                                  : Stage::kFile;
           return std::make_pair(const_buffers_type(body_.form.prefix.data(), body_.form.prefix.size()),
                                 true);
         }
+        case Stage::kBytes:
+          // In memory already (a PreparedImage): one buffer, no copy.
+          stage_ = Stage::kSuffix;
+          if (!body_.form.file_bytes->empty()) {
+            return std::make_pair(const_buffers_type(body_.form.file_bytes->data(),
+                                                     body_.form.file_bytes->size()),
+                                  true);
+          }
+          [[fallthrough]];
         case Stage::kFile:
-          if (remaining_ > 0) return read_chunk(ec);
+          if (stage_ == Stage::kFile && remaining_ > 0) return read_chunk(ec);
           stage_ = Stage::kSuffix;
           [[fallthrough]];
         case Stage::kSuffix:
@@ -114,7 +125,7 @@ struct MultipartBody {
     }
 
    private:
-    enum class Stage { kPrefix, kFile, kSuffix, kDone };
+    enum class Stage { kPrefix, kBytes, kFile, kSuffix, kDone };
 
     boost::optional<std::pair<const_buffers_type, bool>> read_chunk(
         boost::beast::error_code& ec) {

@@ -128,7 +128,8 @@ Status read_timeouts(const FileReader& r, const json& obj, TimeoutSettings& out)
 
 constexpr std::string_view kTopKeys =
     "endpoint, database, secrets_file, concurrency, rate, burst, retry, timeouts, auto_rotate, "
-    "threshold, lease_seconds, insecure, ca_file";
+    "threshold, lease_seconds, insecure, ca_file, max_requests_per_day, budget_time_zone, "
+    "image_id_max_age, send_file_names";
 
 Status read_file(const std::string& path, Config& config) {
   std::ifstream in(path, std::ios::binary);
@@ -173,6 +174,14 @@ Status read_file(const std::string& path, Config& config) {
       s = r.read_bool(v, key, config.insecure);
     } else if (key == "ca_file") {
       s = r.read_path(v, key, config.ca_file);
+    } else if (key == "max_requests_per_day") {
+      s = r.read_int<std::int64_t>(v, key, config.max_requests_per_day, 0);
+    } else if (key == "budget_time_zone") {
+      s = r.read_string(v, key, config.budget_time_zone);
+    } else if (key == "image_id_max_age") {
+      s = r.read_string(v, key, config.image_id_max_age);
+    } else if (key == "send_file_names") {
+      s = r.read_bool(v, key, config.send_file_names);
     } else {
       return r.unknown_key(key, kTopKeys);
     }

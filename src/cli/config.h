@@ -40,6 +40,14 @@ struct Config {
   std::int64_t lease_seconds = 120;
   bool insecure = false;                    // skip TLS verification (warns)
   std::string ca_file;                      // extra CA bundle, e.g. a corporate proxy's
+  // Requests per calendar day across runs (0: no budget), the day's time zone
+  // ("local", "UTC", "+08:00", "Asia/Shanghai").
+  std::int64_t max_requests_per_day = 0;
+  std::string budget_time_zone = "local";
+  // How long an upload's image_id is sent (file_id) instead of the same bytes
+  // again: a duration ("7d", "12h"), or "0" for never.
+  std::string image_id_max_age = "7d";
+  bool send_file_names = false;             // the multipart filename: local base name, else "image.jpg"
 };
 
 // The API account. The secret is held only in memory and never logged.

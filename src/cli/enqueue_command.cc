@@ -33,8 +33,14 @@ struct EnqueueArgs {
 };
 
 std::string summary(const EnqueueCounts& counts, const ScanStats& stats, bool again) {
-  std::string line = fmt::format("added {}, already queued/done/failed {}/{}/{}", counts.added,
-                                 counts.already_queued, counts.already_done, counts.already_failed);
+  std::string line = fmt::format("added {}", counts.added);
+  if (counts.rejected_by_preflight > 0) {
+    line += fmt::format(" ({} failed pre-flight: the API would reject them, so they are never "
+                        "sent; see lfbatch jobs list --state failed)",
+                        counts.rejected_by_preflight);
+  }
+  line += fmt::format(", already queued/done/failed {}/{}/{}", counts.already_queued,
+                      counts.already_done, counts.already_failed);
   if (!again && counts.already_queued + counts.already_done + counts.already_failed > 0) {
     line += " (use --again to re-verify)";
   }
@@ -76,6 +82,7 @@ int run_enqueue(const GlobalOptions& global, const EnqueueArgs& args) {
     counts.already_queued += r->already_queued;
     counts.already_done += r->already_done;
     counts.already_failed += r->already_failed;
+    counts.rejected_by_preflight += r->rejected_by_preflight;
     spdlog::debug("enqueue: {} added so far", counts.added);
     return {};
   };

@@ -34,6 +34,9 @@ struct RunArgs {
   bool json = false;
   std::string progress = "auto";
   std::string db_patience = "60s";
+  bool no_reuse = false;
+  bool send_file_names = false;
+  std::string image_id_max_age;  // empty: the config's
 };
 
 // The run's settings as recorded in runs.settings: what a reader of a report
@@ -49,6 +52,11 @@ std::string settings_json(const RunOptions& o, const RunArgs& args) {
       {"max_requests", o.max_requests},
       {"on_quota", args.on_quota},
       {"insecure", o.client.insecure},
+      {"reuse", o.reuse},
+      {"send_file_names", o.send_file_names},
+      {"image_id_max_age_ms", o.image_id_max_age_ms},
+      {"max_requests_per_day", o.max_requests_per_day},
+      {"budget_time_zone", o.budget_time_zone},
   };
   if (o.deadline) j["deadline"] = *o.deadline;
   return j.dump();
@@ -101,6 +109,29 @@ Result<RunOptions> run_options(const Config& config, const Credentials& credenti
     if (!d) return Error{"--for: " + d.error().message};
     UnixMillis at = now + d->count();
     o.deadline = o.deadline ? std::min(*o.deadline, at) : at;
+  }
+  o.reuse = !args.no_reuse;
+  o.send_file_names = args.send_file_names || config.send_file_names;
+  {
+    const std::string& age = args.image_id_max_age.empty() ? config.image_id_max_age
+                                                           : args.image_id_max_age;
+    if (age == "0" || age == "off" || age == "never") {
+      o.image_id_max_age_ms = 0;
+    } else {
+      auto d = parse_duration(age);
+      if (!d) {
+        return Error{"image_id_max_age " + age + ": " + d.error().message +
+                     " (or 0 to always upload the bytes)"};
+      }
+      o.image_id_max_age_ms = d->count();
+    }
+  }
+  o.max_requests_per_day = config.max_requests_per_day;
+  o.budget_time_zone = config.budget_time_zone == "local" ? "" : config.budget_time_zone;
+  if (o.max_requests_per_day > 0) {
+    // Checked now, so a bad zone is a usage error before anything runs.
+    auto days = day_starts(o.budget_time_zone, now, 1);
+    if (!days) return Error{"budget_time_zone: " + days.error().message};
   }
   auto on_quota = parse_on_quota(args.on_quota);
   if (!on_quota) return on_quota.error();
@@ -164,7 +195,7 @@ void register_run_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
       "Send the queue's due jobs to the API until none is left, a limit is reached or a signal "
       "stops it. Credentials: LINKFACE_API_ID / LINKFACE_API_SECRET or the config's "
       "secrets_file. Exit codes: 0 done (or --until/--for/--max-requests reached), 75 out of "
-      "quota or endpoint unreachable, 77 credentials refused, 78 wrong endpoint or missing "
+      "quota, max_requests_per_day spent or endpoint unreachable, 77 credentials refused, 78 wrong endpoint or missing "
       "credentials, 130/143 interrupted, 69 another run holds the database, 3 database error");
   cmd->add_option("--concurrency", args->concurrency, "Requests in flight (default: config, 16)");
   cmd->add_option("--rate", args->rate,
@@ -189,6 +220,15 @@ void register_run_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
                   "How long the database may stay unwritable (locked by another process, disk "
                   "full) before the run stops with exit 3; answers meanwhile are saved beside it "
                   "and stored by the next run (default 60s)");
+  cmd->add_flag("--no-reuse", args->no_reuse,
+                "Verify every job for real: never take an earlier answer for identical content "
+                "(identical files in this run still share one request)");
+  cmd->add_flag("--send-file-names", args->send_file_names,
+                "Send each file's local name as the upload's filename (default: a neutral "
+                "\"image.jpg\" from the sniffed format; names often carry personal data)");
+  cmd->add_option("--image-id-max-age", args->image_id_max_age,
+                  "Send the image_id of an upload of the same content younger than this instead "
+                  "of the bytes, e.g. 7d, 12h; 0 = always upload (default: config, 7d)");
   cmd->add_option("--progress", args->progress,
                   "auto (a bar on a terminal, else a log line every 10 s), bar, lines or none");
   cmd->callback([&global, &exit_code, args] { exit_code = run_run(global, *args); });

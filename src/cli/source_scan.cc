@@ -110,7 +110,22 @@ SourceScanner::SourceScanner(ScanOptions options, ChunkSink on_chunk, RejectSink
 }
 
 Status SourceScanner::accept(SourceKind kind, std::string source) {
-  buffer_.push_back(NewJob{kind, std::move(source), options_.auto_rotate, options_.tag});
+  NewJob job;
+  job.kind = kind;
+  job.source = std::move(source);
+  job.auto_rotate = options_.auto_rotate;
+  job.tag = options_.tag;
+  if (kind == SourceKind::kPath && options_.preflight) {
+    Result<PreflightVerdict> verdict = preflight_file_headers(job.source, options_.limits);
+    // A file that cannot be read now was readable a moment ago (add_path
+    // checked): queue it, and the run will say what became of it.
+    if (verdict && verdict->rejected) {
+      job.rejected = LocalVerdict{*verdict->rejected,
+                                  verdict->detail + " (decided locally, nothing sent)"};
+      ++stats_.failed_preflight;
+    }
+  }
+  buffer_.push_back(std::move(job));
   ++stats_.accepted;
   if (buffer_.size() >= options_.chunk_size) return flush();
   return {};

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "image/preflight.h"
 #include "store/job_queue.h"
 
 namespace lf {
@@ -26,6 +27,10 @@ struct ScanOptions {
   bool auto_rotate = false;      // copied into every job
   std::string tag;               // copied into every job
   std::size_t chunk_size = 50'000;  // one store transaction each (JobQueue batches 50,000)
+  // Pre-flight of each file by its headers (a few KiB read, image/preflight.h):
+  // a file the API would reject is queued failed, decided locally, never sent.
+  bool preflight = true;
+  ImageLimits limits;
 };
 
 // A source that will not be queued, and why.
@@ -37,6 +42,7 @@ struct Rejection {
 
 struct ScanStats {
   std::int64_t accepted = 0;            // jobs handed to the chunk sink
+  std::int64_t failed_preflight = 0;    // of those, failed by pre-flight (never sent)
   std::int64_t rejected = 0;            // Rejections reported
   std::int64_t skipped_non_images = 0;  // files in walked directories without an image extension
   std::int64_t skipped_dir_links = 0;   // symlinks to directories met while walking (not followed)

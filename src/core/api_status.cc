@@ -11,27 +11,31 @@ struct Row {
   std::string_view name;
   int http_status;
   Disposition disposition;
+  // The answer is a verdict on the image's bytes alone (not on the request,
+  // the account or the moment): the same bytes with the same auto_rotate get
+  // it again, so it may be reused for identical content.
+  bool verdict_on_image;
 };
 
 // One row per status code of the spec, in the spec's order.
 constexpr std::array<Row, 17> kTable = {{
-    {ApiStatus::kOk, "OK", 200, Disposition::kDone},
-    {ApiStatus::kFaceDetectionFailed, "FACE_DETECTION_FAILED", 400, Disposition::kPermanentFailure},
-    {ApiStatus::kEncodingError, "ENCODING_ERROR", 400, Disposition::kPermanentFailure},
-    {ApiStatus::kDownloadTimeout, "DOWNLOAD_TIMEOUT", 400, Disposition::kRetryLater},
-    {ApiStatus::kDownloadError, "DOWNLOAD_ERROR", 400, Disposition::kPermanentFailure},
-    {ApiStatus::kImageFileSizeTooBig, "IMAGE_FILE_SIZE_TOO_BIG", 400, Disposition::kPermanentFailure},
-    {ApiStatus::kImageIdNotExist, "IMAGE_ID_NOT_EXIST", 400, Disposition::kPermanentFailure},
-    {ApiStatus::kCorruptImage, "CORRUPT_IMAGE", 400, Disposition::kPermanentFailure},
-    {ApiStatus::kInvalidImageFormatOrSize, "INVALID_IMAGE_FORMAT_OR_SIZE", 400, Disposition::kPermanentFailure},
-    {ApiStatus::kInvalidArgument, "INVALID_ARGUMENT", 400, Disposition::kPermanentFailure},
-    {ApiStatus::kUnauthorized, "UNAUTHORIZED", 401, Disposition::kAbortCredentials},
-    {ApiStatus::kKeyExpired, "KEY_EXPIRED", 401, Disposition::kAbortCredentials},
-    {ApiStatus::kRateLimitExceeded, "RATE_LIMIT_EXCEEDED", 403, Disposition::kThrottled},
-    {ApiStatus::kNoPermission, "NO_PERMISSION", 403, Disposition::kAbortCredentials},
-    {ApiStatus::kOutOfQuota, "OUT_OF_QUOTA", 403, Disposition::kStopForQuota},
-    {ApiStatus::kNotFound, "NOT_FOUND", 404, Disposition::kAbortConfiguration},
-    {ApiStatus::kInternalError, "INTERNAL_ERROR", 500, Disposition::kRetryLater},
+    {ApiStatus::kOk, "OK", 200, Disposition::kDone, true},
+    {ApiStatus::kFaceDetectionFailed, "FACE_DETECTION_FAILED", 400, Disposition::kPermanentFailure, true},
+    {ApiStatus::kEncodingError, "ENCODING_ERROR", 400, Disposition::kPermanentFailure, false},
+    {ApiStatus::kDownloadTimeout, "DOWNLOAD_TIMEOUT", 400, Disposition::kRetryLater, false},
+    {ApiStatus::kDownloadError, "DOWNLOAD_ERROR", 400, Disposition::kPermanentFailure, false},
+    {ApiStatus::kImageFileSizeTooBig, "IMAGE_FILE_SIZE_TOO_BIG", 400, Disposition::kPermanentFailure, true},
+    {ApiStatus::kImageIdNotExist, "IMAGE_ID_NOT_EXIST", 400, Disposition::kPermanentFailure, false},
+    {ApiStatus::kCorruptImage, "CORRUPT_IMAGE", 400, Disposition::kPermanentFailure, true},
+    {ApiStatus::kInvalidImageFormatOrSize, "INVALID_IMAGE_FORMAT_OR_SIZE", 400, Disposition::kPermanentFailure, true},
+    {ApiStatus::kInvalidArgument, "INVALID_ARGUMENT", 400, Disposition::kPermanentFailure, false},
+    {ApiStatus::kUnauthorized, "UNAUTHORIZED", 401, Disposition::kAbortCredentials, false},
+    {ApiStatus::kKeyExpired, "KEY_EXPIRED", 401, Disposition::kAbortCredentials, false},
+    {ApiStatus::kRateLimitExceeded, "RATE_LIMIT_EXCEEDED", 403, Disposition::kThrottled, false},
+    {ApiStatus::kNoPermission, "NO_PERMISSION", 403, Disposition::kAbortCredentials, false},
+    {ApiStatus::kOutOfQuota, "OUT_OF_QUOTA", 403, Disposition::kStopForQuota, false},
+    {ApiStatus::kNotFound, "NOT_FOUND", 404, Disposition::kAbortConfiguration, false},
+    {ApiStatus::kInternalError, "INTERNAL_ERROR", 500, Disposition::kRetryLater, false},
 }};
 
 const Row& row_of(ApiStatus status) {
@@ -52,6 +56,8 @@ std::optional<ApiStatus> parse_api_status(std::string_view name) {
 int http_status_of(ApiStatus status) { return row_of(status).http_status; }
 
 Disposition disposition_of(ApiStatus status) { return row_of(status).disposition; }
+
+bool is_verdict_on_image(ApiStatus status) { return row_of(status).verdict_on_image; }
 
 std::string_view to_string(Disposition disposition) {
   switch (disposition) {

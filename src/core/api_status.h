@@ -70,6 +70,14 @@ enum class Disposition {
 
 std::string_view to_string(Disposition disposition);
 
+// Whether `status` judges the image's bytes alone: OK (the score),
+// FACE_DETECTION_FAILED and the image rules' CORRUPT_IMAGE,
+// INVALID_IMAGE_FORMAT_OR_SIZE, IMAGE_FILE_SIZE_TOO_BIG. Such an answer holds
+// for any identical content sent with the same auto_rotate, so the runner
+// reuses it instead of paying for it again; any other answer (the request,
+// the account, a download, the server's state) does not carry over.
+bool is_verdict_on_image(ApiStatus status);
+
 // The disposition of an answer with API status `status`.
 Disposition disposition_of(ApiStatus status);
 

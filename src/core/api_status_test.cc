@@ -67,3 +67,28 @@ TEST(TransportFailureNames, EveryNameRoundTripsAndOthersAreRefused) {
 
 }  // namespace
 }  // namespace lf
+
+namespace lf {
+namespace {
+
+TEST(VerdictOnImage, OnlyAnswersAboutTheBytesCarryOverToIdenticalContent) {
+  int verdicts = 0;
+  for (ApiStatus s : kAllApiStatuses) verdicts += is_verdict_on_image(s) ? 1 : 0;
+  EXPECT_EQ(verdicts, 5);
+  EXPECT_TRUE(is_verdict_on_image(ApiStatus::kOk));
+  EXPECT_TRUE(is_verdict_on_image(ApiStatus::kFaceDetectionFailed));
+  EXPECT_TRUE(is_verdict_on_image(ApiStatus::kCorruptImage));
+  EXPECT_TRUE(is_verdict_on_image(ApiStatus::kInvalidImageFormatOrSize));
+  EXPECT_TRUE(is_verdict_on_image(ApiStatus::kImageFileSizeTooBig));
+  // The parameters' encoding, a download, an id, the account, the server's
+  // state: the same bytes may get another answer next time.
+  EXPECT_FALSE(is_verdict_on_image(ApiStatus::kEncodingError));
+  EXPECT_FALSE(is_verdict_on_image(ApiStatus::kDownloadError));
+  EXPECT_FALSE(is_verdict_on_image(ApiStatus::kImageIdNotExist));
+  EXPECT_FALSE(is_verdict_on_image(ApiStatus::kInvalidArgument));
+  EXPECT_FALSE(is_verdict_on_image(ApiStatus::kRateLimitExceeded));
+  EXPECT_FALSE(is_verdict_on_image(ApiStatus::kInternalError));
+}
+
+}  // namespace
+}  // namespace lf

@@ -34,6 +34,7 @@ struct Job {
   std::string source;  // absolute path, http(s) URL, or image_id
   bool auto_rotate = false;
   int attempts = 0;    // requests already sent for this job, not counting throttled ones
+  bool no_reuse = false;  // verify for real: never take an earlier answer for its content
 };
 
 }  // namespace lf

@@ -5,25 +5,8 @@
 #include <charconv>
 
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 
 namespace lf {
-
-std::string sha256_hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
-    return {};
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * length);
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xf]);
-  }
-  return out;
-}
 
 std::string to_json_line(const CallRecord& r) {
   using Json = nlohmann::ordered_json;
@@ -35,6 +18,8 @@ std::string to_json_line(const CallRecord& r) {
   j["account"] = or_null(r.account);
   if (r.has_file) {
     j["source"] = "file";
+    j["file_name"] = or_null(r.file_name);
+    j["file_content_type"] = or_null(r.file_content_type);
   } else if (!r.file_url.empty()) {
     j["source"] = "file_url";
     j["file_url"] = r.file_url;

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "image/content_hash.h"  // sha256_hex, for the records' sha256
+
 #include "core/result.h"
 
 namespace lf {
@@ -34,6 +36,10 @@ struct CallRecord {
   std::string account;          // api_id once authenticated, else empty
   // What was sent: at most one of these is set for a well-formed request.
   bool has_file = false;        // a `file` part
+  // The file part's `filename` and Content-Type as sent (empty: none), so a
+  // test can tell what a client disclosed about the file besides its bytes.
+  std::string file_name;
+  std::string file_content_type;
   std::string file_url;
   std::string file_id;
   // SHA-256 (hex) of the image bytes lfemu judged: the upload, the downloaded
@@ -48,9 +54,6 @@ struct CallRecord {
   std::vector<std::string> faults;
   std::int64_t delay_ms = 0;    // latency added before the answer
 };
-
-// SHA-256 of `bytes` as 64 lowercase hex digits (OpenSSL).
-std::string sha256_hex(std::string_view bytes);
 
 // One record as a JSON object on one line, without the newline.
 std::string to_json_line(const CallRecord& record);

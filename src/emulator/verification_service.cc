@@ -206,6 +206,8 @@ struct VerificationService::Stats {
 struct VerificationService::Params {
   FieldList fields;                  // text parameters, query string first
   bool has_file = false;
+  std::string sent_file_name;        // the file part's filename as sent ("" when none)
+  std::string file_content_type;     // the file part's Content-Type as sent
   std::string file_name;             // the file part's filename, else "file"
   std::string_view file_bytes;
 
@@ -453,6 +455,8 @@ ServiceStep VerificationService::handle_api(const ServiceRequest& request, std::
         params.has_file = true;
         params.file_bytes = part.body;
         params.file_name = part.filename && !part.filename->empty() ? *part.filename : "file";
+        if (part.filename) params.sent_file_name = *part.filename;
+        params.file_content_type = std::string(part.content_type);
       } else {
         params.fields.emplace_back(part.name, std::string(part.body));
       }
@@ -470,6 +474,8 @@ ServiceStep VerificationService::handle_api(const ServiceRequest& request, std::
   if (log_calls_) {  // what was sent, before any check can refuse it
     call.has_file = params.has_file;
     if (params.has_file) {
+      call.file_name = params.sent_file_name;
+      call.file_content_type = params.file_content_type;
       call.sha256 = sha256_hex(params.file_bytes);
       call.bytes = params.file_bytes.size();
     }
@@ -479,6 +485,8 @@ ServiceStep VerificationService::handle_api(const ServiceRequest& request, std::
   for (const auto& [k, v] : params.fields) {
     if (!is_valid_utf8(k) || !is_valid_utf8(v)) return fail(ApiStatus::kEncodingError);
   }
+  // The file part's name is a parameter too (a GBK file name is not UTF-8).
+  if (!is_valid_utf8(params.sent_file_name)) return fail(ApiStatus::kEncodingError);
   // A parameter given twice must agree with itself.
   for (std::size_t i = 0; i < params.fields.size(); ++i) {
     for (std::size_t j = i + 1; j < params.fields.size(); ++j) {

@@ -47,6 +47,17 @@ void write_job_cells(CsvWriter& w, const JobRowView& row, const std::vector<Repo
       case ReportColumn::kTag: w.text(row.tag); break;
       case ReportColumn::kCreatedAt: time_cell(w, row.created_at, scratch); break;
       case ReportColumn::kFinishedAt: time_cell(w, row.finished_at, scratch); break;
+      case ReportColumn::kDecidedBy:
+        if (row.state != "done" && row.state != "failed") {
+          w.empty();
+        } else {
+          w.text(row.decided_by.empty() ? std::string_view("api") : row.decided_by);
+        }
+        break;
+      case ReportColumn::kReusedFrom:
+        if (row.reused_from) w.integer(*row.reused_from); else w.empty();
+        break;
+      case ReportColumn::kContentHash: w.text(row.content_hash); break;
     }
   }
   w.end_row();

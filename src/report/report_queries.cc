@@ -252,6 +252,11 @@ constexpr ReportColumnSpec kColumns[] = {
     {ReportColumn::kTag, "tag", "the tag given at enqueue"},
     {ReportColumn::kCreatedAt, "created_at", "when the job was queued (ISO 8601, UTC)"},
     {ReportColumn::kFinishedAt, "finished_at", "when the job was done or failed (ISO 8601, UTC)"},
+    {ReportColumn::kDecidedBy, "decided_by",
+     "who decided a final result: api, preflight (the image rules, checked locally: nothing sent) "
+     "or reused (the answer of job reused_from for identical content: nothing sent)"},
+    {ReportColumn::kReusedFrom, "reused_from", "the job whose answer a reused job took"},
+    {ReportColumn::kContentHash, "content_hash", "SHA-256 of the file's bytes as sent or judged"},
 };
 
 }  // namespace
@@ -262,7 +267,7 @@ std::vector<ReportColumn> default_report_columns() {
   using C = ReportColumn;
   return {C::kId,         C::kSource,   C::kState,          C::kVerifyScore,   C::kDecision,
           C::kImageId,    C::kRequestId, C::kApiStatus,     C::kReason,        C::kAttempts,
-          C::kFirstAttemptAt, C::kLastAttemptAt, C::kTag};
+          C::kFirstAttemptAt, C::kLastAttemptAt, C::kTag, C::kDecidedBy};
 }
 
 std::string_view column_name(ReportColumn column) { return kColumns[static_cast<int>(column)].name; }
@@ -290,7 +295,8 @@ Result<JobCursor> JobCursor::open(Database& db, const JobFilter& filter, bool wi
   const SqlConditions c = filter_conditions(filter);
   std::string sql =
       "SELECT j.id, j.source, j.source_kind, j.state, j.verify_score, j.image_id, j.request_id, "
-      "j.api_status, j.reason, j.http_status, j.attempts, j.tag, j.created_at, j.finished_at";
+      "j.api_status, j.reason, j.http_status, j.attempts, j.tag, j.created_at, j.finished_at, "
+      "j.decided_by, j.reused_from, j.content_hash";
   if (with_attempt_times) {
     // One index lookup per job on attempts(job_id); measured against a
     // GROUP BY join it was as fast, and it streams (see scripts/bench_report.sh).
@@ -326,9 +332,12 @@ Result<bool> JobCursor::next() {
   row_.tag = column_view(s, 11);
   row_.created_at = sqlite3_column_int64(s, 12);
   row_.finished_at = column_optional_int(s, 13);
+  row_.decided_by = column_view(s, 14);
+  row_.reused_from = column_optional_int(s, 15);
+  row_.content_hash = column_view(s, 16);
   if (with_attempt_times_) {
-    row_.first_attempt_at = column_optional_int(s, 14);
-    row_.last_attempt_at = column_optional_int(s, 15);
+    row_.first_attempt_at = column_optional_int(s, 17);
+    row_.last_attempt_at = column_optional_int(s, 18);
   }
   return true;
 }

@@ -96,6 +96,9 @@ enum class ReportColumn {
   kTag,
   kCreatedAt,
   kFinishedAt,
+  kDecidedBy,
+  kReusedFrom,
+  kContentHash,
 };
 
 struct ReportColumnSpec {
@@ -129,6 +132,9 @@ struct JobRowView {
   std::string_view tag;
   UnixMillis created_at = 0;
   std::optional<UnixMillis> finished_at;
+  std::string_view decided_by;  // NULL in the database: the API (schema/004_content.sql)
+  std::optional<JobId> reused_from;
+  std::string_view content_hash;
 };
 
 // Job rows matching a filter, in id order, one at a time: memory does not

@@ -67,6 +67,7 @@ std::string_view ended_how(RunEnd end) {
     case RunEnd::kStoreError: return "store_error";
     case RunEnd::kLocked: return "locked";
     case RunEnd::kUnreachable: return "unreachable";
+    case RunEnd::kDailyBudget: return "daily_budget";
   }
   return "store_error";
 }
@@ -77,6 +78,7 @@ int exit_code_of(RunEnd end) {
     case RunEnd::kDeadline:
     case RunEnd::kBudget: return 0;
     case RunEnd::kOutOfQuota:
+    case RunEnd::kDailyBudget:
     case RunEnd::kUnreachable: return 75;
     case RunEnd::kAbortedCredentials: return 77;
     case RunEnd::kAbortedConfiguration: return 78;
@@ -96,6 +98,7 @@ int weight(RunEnd end) {
     case RunEnd::kDeadline:
     case RunEnd::kBudget: return 1;
     case RunEnd::kOutOfQuota:
+    case RunEnd::kDailyBudget:
     case RunEnd::kUnreachable: return 2;
     case RunEnd::kInterrupted:
     case RunEnd::kTerminated: return 3;

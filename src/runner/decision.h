@@ -57,16 +57,18 @@ enum class RunEnd {
   kStoreError,            // the database failed (open, lease, commit)
   kLocked,                // another lfbatch run holds the database
   kUnreachable,           // the endpoint refused or dropped every connection in a row
+  kDailyBudget,           // max_requests_per_day spent for today (come back after it resets)
 };
 
 // "completed", "deadline", "budget", "out_of_quota", "interrupted",
 // "aborted_credentials", "aborted_configuration", "store_error", "locked",
-// "unreachable"
+// "unreachable", "daily_budget"
 // (SIGINT and SIGTERM are both "interrupted"; the detail names the signal).
 std::string_view ended_how(RunEnd end);
 
 // Exit codes (README "Exit codes"): 0 completed, deadline or budget;
-// 75 out of quota or endpoint unreachable (EX_TEMPFAIL: come back later); 77 credentials (EX_NOPERM);
+// 75 out of quota, daily budget spent or endpoint unreachable (EX_TEMPFAIL:
+// come back later); 77 credentials (EX_NOPERM);
 // 78 configuration (EX_CONFIG); 130 SIGINT; 143 SIGTERM; 3 database error
 // (as every lfbatch subcommand); 69 another run holds the database
 // (EX_UNAVAILABLE).

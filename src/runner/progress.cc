@@ -98,6 +98,11 @@ std::string finished_run_json(const FinishedRun& r) {
       {"imported_unsaved", r.imported_unsaved},
       {"elapsed_s", std::round(r.elapsed_seconds * 1000) / 1000},
       {"req_per_s", std::round(r.requests_per_second * 10) / 10},
+      {"saved",
+       {{"decided_locally", r.stats.decided_locally},
+        {"reused", r.stats.reused},
+        {"sent_by_image_id", r.stats.sent_by_image_id},
+        {"image_ids_expired", r.stats.image_ids_expired}}},
       {"by_code", r.stats.by_code},
   };
   return j.dump();
@@ -110,6 +115,11 @@ std::string finished_run_line(const FinishedRun& r) {
       r.run_id, ended_how(r.end), r.detail.empty() ? "" : " (", r.detail.empty() ? "" : r.detail + ")",
       r.stats.requests, r.elapsed_seconds, r.requests_per_second, r.stats.done, r.stats.failed,
       r.stats.retried, r.stats.throttled, r.remaining);
+  if (r.stats.decided_locally + r.stats.reused + r.stats.sent_by_image_id > 0) {
+    out += fmt::format("; not paid for: {} decided by pre-flight, {} identical to an answered "
+                       "image; {} uploads replaced by an image_id",
+                       r.stats.decided_locally, r.stats.reused, r.stats.sent_by_image_id);
+  }
   if (r.in_doubt > 0) {
     out += fmt::format("; {} requests of crashed runs were in doubt (maybe billed)", r.in_doubt);
   }

@@ -19,6 +19,13 @@ struct RunStats {
   std::int64_t failed = 0;     // jobs settled failed
   std::int64_t retried = 0;    // transient failures sent back for another attempt
   std::int64_t throttled = 0;  // RATE_LIMIT_EXCEEDED answers
+  // What was not paid for (of done + failed): jobs decided by pre-flight,
+  // jobs that took an answer for identical content; and requests that sent
+  // an earlier upload's image_id instead of the bytes.
+  std::int64_t decided_locally = 0;
+  std::int64_t reused = 0;
+  std::int64_t sent_by_image_id = 0;
+  std::int64_t image_ids_expired = 0;  // of those, answered IMAGE_ID_NOT_EXIST (then uploaded)
   std::map<std::string, std::int64_t> by_code;  // every code other than OK, per request
 };
 
@@ -63,7 +70,8 @@ struct FinishedRun {
 
 // One line of JSON: {"run_id","ended","exit_code","detail","total","done",
 // "failed","retried","throttled","requests","remaining","in_doubt",
-// "imported_unsaved","elapsed_s","req_per_s","by_code":{...}}.
+// "imported_unsaved","elapsed_s","req_per_s","saved":{"decided_locally",
+// "reused","sent_by_image_id","image_ids_expired"},"by_code":{...}}.
 std::string finished_run_json(const FinishedRun& summary);
 
 // A human sentence for the log at the end of a run.

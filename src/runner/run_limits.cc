@@ -1,9 +1,17 @@
-// Duration, clock-time and --on-quota parsing.
+// Duration, clock-time, calendar-day and --on-quota parsing.
 #include "runner/run_limits.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <optional>
 #include <string>
+
+#include <fmt/format.h>
 
 namespace lf {
 
@@ -86,6 +94,116 @@ Result<UnixMillis> next_local_time(std::string_view hh_mm, UnixMillis now) {
     if (at > now) return at;
   }
   return error;
+}
+
+namespace {
+
+// A fixed offset "+HH:MM" / "-HH:MM" in seconds east of UTC.
+std::optional<long> parse_offset(std::string_view zone) {
+  if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') || zone[3] != ':') return std::nullopt;
+  for (std::size_t i : {1u, 2u, 4u, 5u}) {
+    if (!std::isdigit(static_cast<unsigned char>(zone[i]))) return std::nullopt;
+  }
+  const long hours = (zone[1] - '0') * 10 + (zone[2] - '0');
+  const long minutes = (zone[4] - '0') * 10 + (zone[5] - '0');
+  if (hours > 14 || minutes > 59) return std::nullopt;
+  const long seconds = hours * 3600 + minutes * 60;
+  return zone[0] == '-' ? -seconds : seconds;
+}
+
+// Sets TZ to `name` for its lifetime (empty: leaves it), restoring it after.
+class ScopedTimeZone {
+ public:
+  explicit ScopedTimeZone(const std::string& name) : active_(!name.empty()) {
+    if (!active_) return;
+    if (const char* old = std::getenv("TZ")) saved_ = std::string(old);
+    ::setenv("TZ", name.c_str(), 1);
+    ::tzset();
+  }
+  ~ScopedTimeZone() {
+    if (!active_) return;
+    if (saved_) ::setenv("TZ", saved_->c_str(), 1); else ::unsetenv("TZ");
+    ::tzset();
+  }
+  ScopedTimeZone(const ScopedTimeZone&) = delete;
+  ScopedTimeZone& operator=(const ScopedTimeZone&) = delete;
+
+ private:
+  bool active_;
+  std::optional<std::string> saved_;
+};
+
+// The TZ value for `zone`, or an Error; "" means the process's own.
+Result<std::string> tz_value(std::string_view zone) {
+  if (zone.empty() || zone == "local") return std::string();
+  if (zone == "UTC" || zone == "utc") return std::string("UTC0");
+  const bool plausible =
+      zone.find("..") == std::string_view::npos && zone.front() != '/' &&
+      std::all_of(zone.begin(), zone.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' ||
+               c == '+';
+      });
+  const std::string file = "/usr/share/zoneinfo/" + std::string(zone);
+  if (!plausible || ::access(file.c_str(), R_OK) != 0) {
+    return Error{"time zone '" + std::string(zone) +
+                 "' is not known: write local, UTC, an offset such as +08:00, or a name from "
+                 "/usr/share/zoneinfo such as Asia/Shanghai (Debian package tzdata)"};
+  }
+  return ":" + std::string(zone);
+}
+
+}  // namespace
+
+Result<std::vector<UnixMillis>> day_starts(std::string_view zone, UnixMillis now, int days) {
+  std::vector<UnixMillis> starts;
+  if (std::optional<long> offset = parse_offset(zone)) {
+    constexpr UnixMillis kDay = 24LL * 3600 * 1000;
+    const UnixMillis shifted = now + *offset * 1000;
+    UnixMillis start = (shifted >= 0 ? shifted / kDay : (shifted - kDay + 1) / kDay) * kDay -
+                       *offset * 1000;
+    for (int d = 0; d <= days; ++d) starts.push_back(start + d * kDay);
+    return starts;
+  }
+  Result<std::string> tz = tz_value(zone);
+  if (!tz) return tz.error();
+  ScopedTimeZone scoped(*tz);
+  std::time_t now_s = static_cast<std::time_t>(now / 1000);
+  std::tm local{};
+  localtime_r(&now_s, &local);
+  for (int d = 0; d <= days; ++d) {
+    std::tm midnight{};
+    midnight.tm_year = local.tm_year;
+    midnight.tm_mon = local.tm_mon;
+    midnight.tm_mday = local.tm_mday + d;
+    midnight.tm_isdst = -1;  // mktime decides across DST changes
+    std::time_t t = std::mktime(&midnight);
+    if (t == static_cast<std::time_t>(-1)) {
+      return Error{"cannot compute the days of time zone '" + std::string(zone) + "'"};
+    }
+    starts.push_back(static_cast<UnixMillis>(t) * 1000);
+  }
+  return starts;
+}
+
+std::string format_in_zone(std::string_view zone, UnixMillis at) {
+  std::time_t t = static_cast<std::time_t>(at / 1000);
+  std::tm tm{};
+  long offset = 0;
+  if (std::optional<long> fixed = parse_offset(zone)) {
+    offset = *fixed;
+    std::time_t shifted = t + offset;
+    gmtime_r(&shifted, &tm);
+  } else {
+    Result<std::string> tz = tz_value(zone);
+    ScopedTimeZone scoped(tz ? *tz : std::string());
+    localtime_r(&t, &tm);
+    offset = tm.tm_gmtoff;
+  }
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M", &tm);
+  const long minutes = (offset < 0 ? -offset : offset) / 60;
+  return fmt::format("{} {}{:02}:{:02}", text, offset < 0 ? '-' : '+', minutes / 60,
+                     minutes % 60);
 }
 
 Result<std::optional<milliseconds>> parse_on_quota(std::string_view text) {

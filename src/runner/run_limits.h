@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/job.h"
 #include "core/result.h"
@@ -21,6 +23,19 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text);
 // ("06:00", "23:59"): today if still ahead, else tomorrow. Uses the
 // process's time zone (TZ).
 Result<UnixMillis> next_local_time(std::string_view hh_mm, UnixMillis now);
+
+// The starts of the calendar day containing `now` and of the `days` days
+// after it (days + 1 instants, ascending, UTC ms) in time zone `zone`:
+// "" or "local" (the process's TZ, as --until), "UTC", a fixed offset
+// "+08:00" / "-05:30", or an IANA name from the system's zoneinfo
+// ("Asia/Shanghai", with its DST rules). Errors name the zone and the forms.
+// REQUIRES: for an IANA name, no other thread is running (TZ is set for the
+// duration of the call and restored).
+Result<std::vector<UnixMillis>> day_starts(std::string_view zone, UnixMillis now, int days);
+
+// "2026-12-02 00:00 +08:00": an instant as local time in `zone` (as
+// day_starts reads it), for messages. Same REQUIRES as day_starts.
+std::string format_in_zone(std::string_view zone, UnixMillis at);
 
 // --on-quota: "stop" (nullopt: end the run, exit 75) or "wait=DURATION"
 // (probe again after DURATION).

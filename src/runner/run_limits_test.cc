@@ -1,5 +1,7 @@
 #include "runner/run_limits.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <ctime>
 
@@ -75,6 +77,56 @@ TEST(ParseOnQuota, StopOrWaitDuration) {
   EXPECT_EQ(**wait, milliseconds(900'000));
   EXPECT_FALSE(parse_on_quota("wait=").ok());
   EXPECT_FALSE(parse_on_quota("retry").ok());
+}
+
+}  // namespace
+}  // namespace lf
+
+namespace lf {
+namespace {
+
+constexpr UnixMillis kHourMs = 3600 * 1000;
+// 2026-12-01 06:30:00 UTC
+constexpr UnixMillis kMorningUtc = 1796106600000;
+
+TEST(DayStarts, UtcDaysStartAtMidnightUtc) {
+  auto starts = day_starts("UTC", kMorningUtc, 2);
+  ASSERT_TRUE(starts.ok()) << starts.error().message;
+  ASSERT_EQ(starts->size(), 3u);
+  EXPECT_EQ((*starts)[0], kMorningUtc - 6 * kHourMs - 30 * 60 * 1000);
+  EXPECT_EQ((*starts)[1] - (*starts)[0], 24 * kHourMs);
+}
+
+TEST(DayStarts, AFixedOffsetShiftsMidnight) {
+  // 06:30 UTC is 14:30 at +08:00; that day began at 16:00 UTC the day before.
+  auto starts = day_starts("+08:00", kMorningUtc, 1);
+  ASSERT_TRUE(starts.ok());
+  EXPECT_EQ((*starts)[0], kMorningUtc - 6 * kHourMs - 30 * 60 * 1000 - 8 * kHourMs);
+  auto west = day_starts("-05:00", kMorningUtc, 1);
+  ASSERT_TRUE(west.ok());
+  // 01:30 at -05:00: the day began at 05:00 UTC.
+  EXPECT_EQ((*west)[0], kMorningUtc - 90 * 60 * 1000);
+  EXPECT_EQ(format_in_zone("+08:00", (*starts)[1]), "2026-12-02 00:00 +08:00");
+}
+
+TEST(DayStarts, AnIanaZoneFollowsItsDstRules) {
+  if (access("/usr/share/zoneinfo/Europe/Berlin", R_OK) != 0) GTEST_SKIP() << "no tzdata";
+  // 2026-03-29 is 23 hours long in Berlin (clocks go forward at 02:00).
+  constexpr UnixMillis kMarch28NoonUtc = 1774699200000;
+  auto starts = day_starts("Europe/Berlin", kMarch28NoonUtc, 2);
+  ASSERT_TRUE(starts.ok()) << starts.error().message;
+  EXPECT_EQ((*starts)[1] - (*starts)[0], 24 * kHourMs);
+  EXPECT_EQ((*starts)[2] - (*starts)[1], 23 * kHourMs);
+  EXPECT_EQ(format_in_zone("Europe/Berlin", (*starts)[1]), "2026-03-29 00:00 +01:00");
+}
+
+TEST(DayStarts, AnUnknownZoneNamesItselfAndTheForms) {
+  for (const char* zone : {"Mars/Olympus", "../etc/passwd", "+25:00", "8"}) {
+    auto starts = day_starts(zone, kMorningUtc, 1);
+    ASSERT_FALSE(starts.ok()) << zone;
+    EXPECT_NE(starts.error().message.find(zone), std::string::npos);
+    EXPECT_NE(starts.error().message.find("+08:00"), std::string::npos);
+  }
 }
 
 }  // namespace

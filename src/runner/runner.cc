@@ -12,6 +12,7 @@
 #include <deque>
 #include <exception>
 #include <random>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
@@ -22,13 +23,17 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
 
+#include "core/daily_budget.h"
+#include "image/image_file.h"
 #include "runner/decision.h"
+#include "runner/run_limits.h"
 #include "runner/store_worker.h"
 #include "store/database.h"
 #include "store/job_queue.h"
@@ -115,10 +120,13 @@ int terminal_width() {
 
 class Engine {
  public:
-  Engine(asio::io_context& io, const RunOptions& options, StoreWorker& store, ApiClient& client,
-         RunId run_id, std::int64_t total)
+  Engine(asio::io_context& io, asio::any_io_executor readers, const RunOptions& options,
+         StoreWorker& store, ApiClient& client, RunId run_id, std::int64_t total,
+         DailyBudget budget)
       : io_(io),
         ex_(io.get_executor()),
+        readers_(std::move(readers)),
+        budget_(std::move(budget)),
         options_(options),
         store_(store),
         client_(client),
@@ -132,6 +140,9 @@ class Engine {
         total_(total),
         started_(SteadyClock::now()) {
     uniform_ = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); };
+    if (options.image_id_max_age_ms > 0) {
+      image_id_not_before_ = wall_now() - options.image_id_max_age_ms;
+    }
   }
 
   // Called from the StoreWorker thread.
@@ -164,12 +175,16 @@ class Engine {
     asio::co_spawn(ex_, report_progress(), asio::detached);
     feeder_running_ = true;
     asio::co_spawn(ex_, feed(), asio::detached);
+    preparer_running_ = true;
+    asio::co_spawn(ex_, prepare(), asio::detached);
 
     co_await dispatch();
 
-    // Stopped dispatching: let the requests in flight finish, and the feeder
-    // return from a lease it may be waiting for.
-    while (in_flight_ > 0 || feeder_running_) co_await wake_.wait();
+    // Stopped dispatching: let the requests in flight finish, the files being
+    // read come back, and the feeder return from a lease it may wait for.
+    while (in_flight_ > 0 || feeder_running_ || preparer_running_ || preparing_ > 0) {
+      co_await wake_.wait();
+    }
 
     // Jobs leased but never sent go back untouched (after every settlement
     // queued so far, so none is overtaken).
@@ -217,6 +232,36 @@ class Engine {
  private:
   enum class QuotaState { kOpen, kWaiting, kProbing };
 
+  // A leased job ready to be sent: as it stands (URL, file_id), or a path
+  // job's checked bytes, maybe with an image_id to send in their place.
+  struct Ready {
+    Job job;
+    std::shared_ptr<const PreparedImage> image;  // path jobs
+    std::string content_key;     // content_hash + auto_rotate: this job leads that content
+    std::string content_hash;
+    std::string image_id;        // an earlier upload of the same content, sent as file_id
+    UnixMillis image_uploaded_at = 0;
+  };
+
+  // The job whose request will answer for content that other leased jobs
+  // of this run also have: they wait for its answer instead of paying again.
+  struct Leader {
+    JobId job_id = 0;
+    std::vector<Job> followers;
+  };
+
+  static std::string content_key_of(const std::string& hash, bool auto_rotate) {
+    return hash + (auto_rotate ? "/rotate" : "/as-is");
+  }
+
+  // Jobs leased and not yet sent, settled or waiting on a leader.
+  std::size_t queued_ahead() const {
+    return buffer_.size() + ready_.size() + static_cast<std::size_t>(preparing_);
+  }
+  bool nothing_in_hand() const {
+    return buffer_.empty() && ready_.empty() && preparing_ == 0 && in_flight_ == 0;
+  }
+
   static std::int64_t count_of(const QueueCounts& c, const std::string& state) {
     auto it = c.by_state.find(state);
     return it == c.by_state.end() ? 0 : it->second;
@@ -258,11 +303,11 @@ class Engine {
     const std::size_t low = static_cast<std::size_t>(options_.concurrency);
     auto last_counts = SteadyClock::time_point{};
     while (!stopping_) {
-      if (buffer_.size() > low) {
+      if (queued_ahead() > low) {
         co_await wake_.wait();
         continue;
       }
-      int want = static_cast<int>(target - buffer_.size());
+      int want = static_cast<int>(target - queued_ahead());
       std::function<Result<std::vector<Job>>(JobQueue&, RunLog&)> lease =
           [want, owner = owner_, millis = options_.lease_millis](JobQueue& q, RunLog&) {
             return q.lease(want, owner, wall_now(), millis);
@@ -284,7 +329,7 @@ class Engine {
       // Nothing due now. When nothing is in flight either, ask whether
       // anything is left at all (at most once a second; index probes, no
       // count: every pending job may be waiting out a delay).
-      if (buffer_.empty() && in_flight_ == 0 && quota_state_ == QuotaState::kOpen &&
+      if (nothing_in_hand() && quota_state_ == QuotaState::kOpen &&
           SteadyClock::now() - last_counts >= std::chrono::seconds(1)) {
         last_counts = SteadyClock::now();
         std::function<Result<WorkLeft>(JobQueue&, RunLog&)> probe = [](JobQueue& q, RunLog&) {
@@ -299,7 +344,7 @@ class Engine {
           co_await wake_.wait(milliseconds(200));
           continue;
         }
-        if (!left->pending && !left->leased && buffer_.empty() && in_flight_ == 0) {
+        if (!left->pending && !left->leased && nothing_in_hand()) {
           request_stop(RunEnd::kCompleted, "");
           break;
         }
@@ -324,7 +369,7 @@ class Engine {
   awaitable<void> dispatch() {
     for (;;) {
       if (stopping_) co_return;
-      if (in_flight_ >= options_.concurrency || buffer_.empty() ||
+      if (in_flight_ >= options_.concurrency || ready_.empty() ||
           quota_state_ == QuotaState::kProbing) {
         co_await wake_.wait();
         continue;
@@ -349,26 +394,226 @@ class Engine {
         request_stop(RunEnd::kDeadline, "deadline reached");
         co_return;
       }
+      if (!budget_.may_send(wall_now())) {
+        request_stop(RunEnd::kDailyBudget, daily_budget_spent());
+        co_return;
+      }
       bool probe = false;
       if (quota_state_ == QuotaState::kWaiting) {
         quota_state_ = QuotaState::kProbing;
         probe = true;
         spdlog::info("probing the quota with one request");
       }
+      Ready ready = std::move(ready_.front());
+      ready_.pop_front();
+      ++sent_;
+      budget_.on_sent(wall_now());
+      ++in_flight_;
+      wake_.notify();  // the preparer and the feeder may top up
+      asio::co_spawn(ex_, request(std::move(ready), probe), asio::detached);
+    }
+  }
+
+  std::string daily_budget_spent() const {
+    const std::string zone =
+        options_.budget_time_zone.empty() ? "local" : options_.budget_time_zone;
+    const UnixMillis left = budget_.resets_at() - wall_now();
+    return fmt::format("max_requests_per_day {} spent ({} requests since {}, {}); it resets at "
+                       "{}, in {}h{:02}m: jobs stay queued, run again then",
+                       budget_.limit(), budget_.used(),
+                       format_in_zone(options_.budget_time_zone, budget_.day_start()), zone,
+                       format_in_zone(options_.budget_time_zone, budget_.resets_at()),
+                       left / 3'600'000, (left / 60'000) % 60);
+  }
+
+  // Runs `fn` on a reader thread and resumes with its result on the
+  // engine's executor.
+  template <typename T>
+  awaitable<T> on_reader(std::function<T()> fn) {
+    auto initiate = [this, fn = std::move(fn)](auto handler) mutable {
+      auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+      asio::post(readers_, [ex = ex_, shared, fn = std::move(fn)]() mutable {
+        auto result = std::make_shared<T>(fn());
+        asio::post(ex, [shared, result]() mutable { (*shared)(std::move(*result)); });
+      });
+    };
+    co_return co_await asio::async_initiate<decltype(use_awaitable), void(T)>(std::move(initiate),
+                                                                               use_awaitable);
+  }
+
+  // Moves leased jobs from the buffer to ready_: URL and file_id jobs at
+  // once, path jobs once read, checked and matched against what the run and
+  // the store know of their content. At most max(4, concurrency / 2) jobs
+  // are being read or wait ready, which bounds the bytes held in memory
+  // besides the requests in flight.
+  awaitable<void> prepare() {
+    const int ahead = std::max(4, options_.concurrency / 2);
+    while (!stopping_) {
+      if (buffer_.empty() || preparing_ + static_cast<int>(ready_.size()) >= ahead) {
+        co_await wake_.wait();
+        continue;
+      }
       Job job = std::move(buffer_.front());
       buffer_.pop_front();
-      ++sent_;
-      ++in_flight_;
-      wake_.notify();  // the feeder may top the buffer up
-      asio::co_spawn(ex_, request(std::move(job), probe), asio::detached);
+      if (job.kind != SourceKind::kPath) {
+        ready_.push_back(Ready{std::move(job), nullptr, {}, {}, {}, 0});
+        wake_.notify();
+        continue;
+      }
+      ++preparing_;
+      asio::co_spawn(ex_, prepare_path(std::move(job)), asio::detached);
+    }
+    preparer_running_ = false;
+    wake_.notify();
+  }
+
+  awaitable<void> prepare_path(Job job) {
+    std::function<Result<ImageFile>()> read = [path = job.source, limits = options_.image_limits] {
+      return read_image_file(path, limits);
+    };
+    Result<ImageFile> file = co_await on_reader(std::move(read));
+    if (!file) {
+      Outcome local;
+      local.failure = TransportFailure::kLocalFileError;
+      local.failure_detail = file.error().message + " (nothing sent)";
+      settle_without_request(job, std::move(local), Decider::kPreflight, 0, "");
+    } else if (file->verdict.rejected) {
+      Outcome local;
+      ApiAnswer answer;
+      answer.status = *file->verdict.rejected;
+      answer.reason = file->verdict.detail + " (decided locally, nothing sent)";
+      local.answer = std::move(answer);
+      settle_without_request(job, std::move(local), Decider::kPreflight, 0, file->sha256);
+    } else {
+      co_await match_content(job, *file);
+    }
+    --preparing_;
+    wake_.notify();
+  }
+
+  // A path job whose bytes passed pre-flight: follow a leader of the same
+  // content, take a stored answer, or lead (maybe sending an image_id).
+  // REQUIRES: `job` and `file` outlive the call (the caller's frame holds them).
+  awaitable<void> match_content(Job& job, ImageFile& file) {
+    const std::string key = content_key_of(file.sha256, job.auto_rotate);
+    if (follow(key, job)) co_return;
+    const bool want_answer = options_.reuse && !job.no_reuse;
+    std::function<Result<ContentLookup>(JobQueue&, RunLog&)> lookup =
+        [hash = file.sha256, rotate = job.auto_rotate, want_answer,
+         not_before = image_id_not_before_](JobQueue& q, RunLog&) {
+          return q.find_content(hash, rotate, want_answer, not_before);
+        };
+    Result<ContentLookup> found = co_await store_call(std::move(lookup));
+    if (!found) {
+      // Not knowing costs at most a call paid twice; it never loses a result.
+      spdlog::debug("job {}: looking up its content: {}", job.id, found.error().message);
+      found = ContentLookup{};
+    }
+    // Another job of this content may have become its leader meanwhile.
+    if (follow(key, job)) co_return;
+    if (found->answer) {
+      const ContentMatch& match = *found->answer;
+      Outcome copied;
+      copied.answer = match.answer;
+      settle_without_request(job, std::move(copied), Decider::kReused, match.job_id, file.sha256);
+      co_return;
+    }
+    auto image = std::make_shared<PreparedImage>();
+    image->bytes = file.bytes;
+    const ImageFormat format = file.verdict.format.value_or(ImageFormat::kJpeg);
+    image->content_type = std::string(mime_type_of(format));
+    image->file_name = options_.send_file_names ? base_name_of(job.source)
+                                                : std::string(neutral_file_name(format));
+    Ready ready{std::move(job), std::move(image), key, file.sha256, {}, 0};
+    if (found->upload && found->upload->uploaded_at >= image_id_not_before_ &&
+        image_id_not_before_ > 0) {
+      ready.image_id = found->upload->image_id;
+      ready.image_uploaded_at = found->upload->uploaded_at;
+    }
+    leaders_[key] = Leader{ready.job.id, {}};
+    ready_.push_back(std::move(ready));
+    wake_.notify();
+  }
+
+  static std::string base_name_of(const std::string& path) {
+    const auto slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+  }
+
+  // Joins `job` to the leader of `key`, if there is one.
+  bool follow(const std::string& key, const Job& job) {
+    auto it = leaders_.find(key);
+    if (it == leaders_.end()) return false;
+    it->second.followers.push_back(job);
+    return true;
+  }
+
+  // Settles `job` final with `outcome` decided without a request: by
+  // pre-flight, or reused from job `reused_from`.
+  void settle_without_request(const Job& job, Outcome outcome, Decider decider,
+                              JobId reused_from, const std::string& content_hash) {
+    outcome.job_id = job.id;
+    outcome.started_at = outcome.finished_at = wall_now();
+    Settlement settlement;
+    settlement.job_id = job.id;
+    const bool done = outcome.answer && outcome.answer->status == ApiStatus::kOk;
+    settlement.kind = done ? SettleKind::kDone : SettleKind::kFailed;
+    settlement.decided_by = decider;
+    settlement.reused_from = reused_from;
+    settlement.content_hash = content_hash;
+    RunCounts delta;
+    delta.done = done ? 1 : 0;
+    delta.failed = done ? 0 : 1;
+    (decider == Decider::kReused ? delta.reused : delta.decided_locally) = 1;
+    stats_.done += delta.done;
+    stats_.failed += delta.failed;
+    stats_.reused += delta.reused;
+    stats_.decided_locally += delta.decided_locally;
+    if (decider == Decider::kPreflight) {
+      spdlog::debug("job {}: {}: {}", job.id, outcome.code(),
+                    outcome.answer ? outcome.answer->reason : outcome.failure_detail);
+    }
+    settlement.outcome = std::move(outcome);
+    store_.settle(std::move(settlement), delta);
+  }
+
+  // The leader of `key` got `outcome`: its followers take the answer when it
+  // is final and a verdict on the image; otherwise they go back to the queue
+  // untouched, to be read and tried on their own.
+  void release_followers(const std::string& key, const Outcome& outcome, bool final) {
+    auto it = leaders_.find(key);
+    if (it == leaders_.end()) return;
+    Leader leader = std::move(it->second);
+    leaders_.erase(it);
+    const bool carries =
+        final && outcome.answer && is_verdict_on_image(outcome.answer->status);
+    const std::string hash = key.substr(0, key.find('/'));
+    for (const Job& follower : leader.followers) {
+      if (carries) {
+        Outcome copied;
+        copied.answer = *outcome.answer;
+        copied.answer->retry_after_seconds.reset();
+        settle_without_request(follower, std::move(copied), Decider::kReused, leader.job_id,
+                               hash);
+      } else {
+        Settlement release;
+        release.job_id = follower.id;
+        release.kind = SettleKind::kRelease;
+        store_.settle(std::move(release), RunCounts{});
+      }
     }
   }
 
   // The attempts row of a request about to be sent, once committed.
-  awaitable<Result<AttemptId>> record_sent(JobId job_id, UnixMillis started_at) {
-    auto initiate = [this, job_id, started_at](auto handler) mutable {
+  awaitable<Result<AttemptId>> record_sent(JobId job_id, UnixMillis started_at,
+                                           std::string sent_image_id) {
+    SentAttempt sent;
+    sent.job_id = job_id;
+    sent.started_at = started_at;
+    sent.sent_image_id = std::move(sent_image_id);
+    auto initiate = [this, sent = std::move(sent)](auto handler) mutable {
       auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-      store_.record_sent(job_id, started_at, [ex = ex_, shared](Result<AttemptId> id) {
+      store_.record_sent(std::move(sent), [ex = ex_, shared](Result<AttemptId> id) {
         asio::post(ex, [shared, id = std::move(id)]() mutable { (*shared)(std::move(id)); });
       });
     };
@@ -376,22 +621,20 @@ class Engine {
         std::move(initiate), use_awaitable);
   }
 
-  awaitable<void> request(Job job, bool probe) {
+  // One request: on record, sent, answered. Nullopt when the store gave up
+  // before it could be recorded (the run is stopping).
+  awaitable<std::optional<std::pair<AttemptId, Outcome>>> call(const Ready& ready) {
     // On record before it leaves: a crash from here on leaves an attempt the
     // next run counts as in doubt, never a call nobody knows of.
-    Result<AttemptId> attempt = co_await record_sent(job.id, wall_now());
-    if (!attempt) {
-      // The store gave up; the run is stopping and the job stays leased
-      // until the next run releases it.
-      --in_flight_;
-      wake_.notify();
-      co_return;
-    }
-    auto sent_at = SteadyClock::now();
+    Result<AttemptId> attempt = co_await record_sent(ready.job.id, wall_now(), ready.image_id);
+    if (!attempt) co_return std::nullopt;
     UnixMillis started = wall_now();
+    Payload payload;
+    payload.image = ready.image.get();
+    payload.image_id = ready.image_id;
     Outcome outcome;
     try {
-      outcome = co_await client_.verify(job);
+      outcome = co_await client_.verify(ready.job, payload);
     } catch (const std::exception& e) {
       // ApiClient promises not to throw; if it does, the attempt is a
       // transport failure like any other.
@@ -399,23 +642,87 @@ class Engine {
       outcome.failure = TransportFailure::kConnectionLost;
       outcome.failure_detail = std::string("client error: ") + e.what();
     }
-    outcome.job_id = job.id;
+    outcome.job_id = ready.job.id;
     if (outcome.started_at == 0) outcome.started_at = started;
     if (outcome.finished_at == 0) outcome.finished_at = wall_now();
     if (!outcome.answer && !outcome.failure) {
       outcome.failure = TransportFailure::kMalformedResponse;
       outcome.failure_detail = "the client returned neither an answer nor a failure";
     }
+    co_return std::make_pair(*attempt, std::move(outcome));
+  }
+
+  awaitable<void> request(Ready ready, bool probe) {
+    auto sent_at = SteadyClock::now();
+    auto answered = co_await call(ready);
+    std::int64_t by_image_id = ready.image_id.empty() ? 0 : 1;
+    if (answered && by_image_id > 0 && answered->second.answer &&
+        answered->second.answer->status == ApiStatus::kImageIdNotExist) {
+      // The earlier upload is gone. This attempt stays on record as what it
+      // was (the job's attempts unchanged) and the bytes go up instead; no
+      // id at least as old is tried again in this run.
+      const Outcome expired = std::move(answered->second);
+      ++stats_.requests;
+      ++stats_.sent_by_image_id;
+      ++stats_.image_ids_expired;
+      ++stats_.by_code[std::string(expired.code())];
+      image_id_not_before_ = std::max(image_id_not_before_, ready.image_uploaded_at + 1);
+      spdlog::debug("job {}: image_id {} no longer exists; uploading the file", ready.job.id,
+                    ready.image_id);
+      Settlement keep;
+      keep.job_id = ready.job.id;
+      keep.kind = SettleKind::kKeep;
+      keep.attempt_id = answered->first;
+      keep.outcome = expired;
+      keep.attempt_disposition = "image_id_expired";
+      RunCounts counted;
+      counted.sent_by_image_id = 1;
+      store_.settle(std::move(keep), counted);
+      ready.image_id.clear();
+      by_image_id = 0;
+      if (may_send_another()) {
+        ++sent_;
+        budget_.on_sent(wall_now());
+        sent_at = SteadyClock::now();
+        answered = co_await call(ready);
+      } else {
+        // Stopping, or a budget is spent: the job goes back untouched.
+        Settlement release;
+        release.job_id = ready.job.id;
+        release.kind = SettleKind::kRelease;
+        store_.settle(std::move(release), RunCounts{});
+        if (!ready.content_key.empty()) release_followers(ready.content_key, expired, false);
+        --in_flight_;
+        wake_.notify();
+        co_return;
+      }
+    }
     --in_flight_;
-    settle(job, *attempt, outcome, sent_at, probe);
+    if (!answered) {
+      // The store gave up; the run is stopping and the job (and any job
+      // following it) stays leased until the next run releases it.
+      wake_.notify();
+      co_return;
+    }
+    stats_.sent_by_image_id += by_image_id;
+    settle(ready, answered->first, answered->second, sent_at, probe, by_image_id);
     wake_.notify();
   }
 
-  void settle(const Job& job, AttemptId attempt, const Outcome& outcome,
-              SteadyClock::time_point sent_at, bool probe) {
+  // Whether a request beyond those dispatched may still go now.
+  bool may_send_another() {
+    if (stopping_) return false;
+    if (options_.max_requests > 0 && sent_ >= options_.max_requests) return false;
+    return budget_.may_send(wall_now());
+  }
+
+  void settle(const Ready& ready, AttemptId attempt, const Outcome& outcome,
+              SteadyClock::time_point sent_at, bool probe, std::int64_t by_image_id) {
+    const Job& job = ready.job;
     auto now = SteadyClock::now();
     Decision d = decide(job, outcome, policy_, uniform_, wall_now());
     d.settlement.attempt_id = attempt;
+    if (d.final) d.settlement.content_hash = ready.content_hash;
     controller_.on_response(sent_at, now, d.throttled);
     if (d.pause) controller_.pause_until(now + *d.pause);
 
@@ -424,6 +731,7 @@ class Engine {
     delta.failed = d.settlement.kind == SettleKind::kFailed ? 1 : 0;
     delta.retried = d.retried ? 1 : 0;
     delta.throttled = d.throttled ? 1 : 0;
+    delta.sent_by_image_id = by_image_id;
     stats_.requests += 1;
     stats_.done += delta.done;
     stats_.failed += delta.failed;
@@ -477,6 +785,7 @@ class Engine {
                     d.retried ? "retry" : "failed");
     }
     store_.settle(std::move(d.settlement), delta);
+    if (!ready.content_key.empty()) release_followers(ready.content_key, outcome, d.final);
   }
 
   awaitable<void> watch_signals() {
@@ -563,6 +872,8 @@ class Engine {
 
   asio::io_context& io_;
   asio::any_io_executor ex_;
+  asio::any_io_executor readers_;  // the reader threads: file reads, never on ex_
+  DailyBudget budget_;
   const RunOptions& options_;
   StoreWorker& store_;
   ApiClient& client_;
@@ -578,7 +889,17 @@ class Engine {
   SteadyClock::time_point started_;
 
   Event wake_;
-  std::deque<Job> buffer_;      // leased, not yet sent; at most 2 x concurrency
+  std::deque<Job> buffer_;      // leased, not yet prepared
+  std::deque<Ready> ready_;     // prepared, not yet sent; with buffer_ and the jobs being
+                                // read, at most 2 x concurrency
+  int preparing_ = 0;           // path jobs being read or matched
+  bool preparer_running_ = false;
+  // Content (hash + auto_rotate) -> the job of this run that will answer for
+  // it; entries live from the leader's preparation to its answer.
+  std::unordered_map<std::string, Leader> leaders_;
+  // Uploads answered before this instant are not sent as image_ids (the
+  // configured age, raised past any id the server said it no longer has).
+  UnixMillis image_id_not_before_ = 0;
   int in_flight_ = 0;
   std::int64_t sent_ = 0;       // requests dispatched (the budget counts these)
   bool feeder_running_ = false;
@@ -683,6 +1004,30 @@ FinishedRun run_queue(const RunOptions& options) {
   std::int64_t total = 0;
   if (auto it = counts->by_state.find("pending"); it != counts->by_state.end()) total = it->second;
 
+  // The daily budget: the day's start in the configured zone (computed
+  // here, before any thread of the run exists: day_starts may set TZ), and
+  // what earlier runs sent since.
+  std::vector<UnixMillis> days;
+  std::int64_t used_today = 0;
+  if (options.max_requests_per_day > 0) {
+    auto starts = day_starts(options.budget_time_zone, now, 7);
+    if (!starts) return failed_start(RunEnd::kAbortedConfiguration, starts.error().message);
+    days = std::move(starts).value();
+    auto used = queue.count_requests_since(days.front());
+    if (!used) return failed_start(RunEnd::kStoreError, used.error().message);
+    used_today = *used;
+  }
+  DailyBudget budget(options.max_requests_per_day, std::move(days), used_today);
+  if (!budget.may_send(now)) {
+    FinishedRun s = failed_start(RunEnd::kDailyBudget, "");
+    s.detail = fmt::format(
+        "max_requests_per_day {} spent ({} requests since {}); it resets at {}: jobs stay "
+        "queued, run again then",
+        budget.limit(), budget.used(), format_in_zone(options.budget_time_zone, budget.day_start()),
+        format_in_zone(options.budget_time_zone, budget.resets_at()));
+    return s;
+  }
+
   asio::io_context io(1);
   auto make = options.make_client;
   Result<std::unique_ptr<ApiClient>> client =
@@ -717,8 +1062,12 @@ FinishedRun run_queue(const RunOptions& options) {
   };
   FinishedRun summary;
   {
+    // Declared before the engine: every read it posts has come back before
+    // run() returns, and the pool joins after the engine is gone.
+    asio::thread_pool readers(static_cast<std::size_t>(std::max(1, options.read_threads)));
     StoreWorker worker(**db, queue, log, worker_options);
-    Engine engine(io, options, worker, **client, *run_id, total);
+    Engine engine(io, readers.get_executor(), options, worker, **client, *run_id, total,
+                  std::move(budget));
     engine_ptr = &engine;
     auto guard = asio::make_work_guard(io);
     bool done = false;

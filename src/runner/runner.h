@@ -32,6 +32,7 @@
 #include "core/job.h"
 #include "core/rate_controller.h"
 #include "core/retry_policy.h"
+#include "image/preflight.h"
 #include "runner/progress.h"
 
 namespace lf {
@@ -57,6 +58,24 @@ struct RunOptions {
   // another process, full, failing) before the run stops with exit 3. The
   // answers in hand are saved beside the database meanwhile.
   std::chrono::milliseconds store_patience{60'000};
+  // Pay only for what counts. Path jobs are read on `read_threads` threads
+  // (never the network thread), checked against `image_limits` (a file the
+  // API would reject is failed locally, nothing sent) and hashed; content
+  // already answered with the same auto_rotate takes that answer (unless
+  // `reuse` is false or the job is no_reuse), identical files in flight share
+  // one request, and content uploaded less than `image_id_max_age_ms` ago is
+  // sent as its image_id (file_id) instead of its bytes (0: never).
+  ImageLimits image_limits;
+  bool reuse = true;                     // --no-reuse: false
+  bool send_file_names = false;          // the part's filename: the local base name, else
+                                         // "image.<format>" (the default)
+  std::int64_t image_id_max_age_ms = 7LL * 24 * 3600 * 1000;
+  int read_threads = 4;
+  // max_requests_per_day (0: none): requests sent per calendar day in
+  // `budget_time_zone` (run_limits.h day_starts), counted across runs;
+  // reaching it ends the run with RunEnd::kDailyBudget (exit 75).
+  std::int64_t max_requests_per_day = 0;
+  std::string budget_time_zone;
   std::string settings_json;             // recorded in runs.settings; never the secret
   ProgressStyle progress = ProgressStyle::kAuto;
   std::chrono::milliseconds log_interval{10'000};  // kLines

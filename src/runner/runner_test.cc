@@ -32,7 +32,7 @@ class ScriptedClient : public ApiClient {
       : script_(std::move(script)), latency_(latency), max_in_flight_out_(max_in_flight_out) {}
   ~ScriptedClient() override { *max_in_flight_out_ = max_in_flight_; }
 
-  asio::awaitable<Outcome> verify(const Job& job) override {
+  asio::awaitable<Outcome> verify(const Job& job, const Payload&) override {
     int n = calls_++;
     ++in_flight_;
     max_in_flight_ = std::max(max_in_flight_, in_flight_);

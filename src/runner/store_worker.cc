@@ -26,6 +26,9 @@ void add(RunCounts& total, const RunCounts& delta) {
   total.failed += delta.failed;
   total.retried += delta.retried;
   total.throttled += delta.throttled;
+  total.decided_locally += delta.decided_locally;
+  total.reused += delta.reused;
+  total.sent_by_image_id += delta.sent_by_image_id;
 }
 
 // Backoff between commit retries while the database is unwritable: 50 ms
@@ -63,8 +66,15 @@ StoreWorker::StoreWorker(Database& db, JobQueue& queue, RunLog& log, StoreWorker
 StoreWorker::~StoreWorker() { stop(); }
 
 void StoreWorker::record_sent(JobId job_id, UnixMillis started_at, SentCallback done) {
+  SentAttempt attempt;
+  attempt.job_id = job_id;
+  attempt.started_at = started_at;
+  record_sent(std::move(attempt), std::move(done));
+}
+
+void StoreWorker::record_sent(SentAttempt attempt, SentCallback done) {
   std::lock_guard lock(mu_);
-  sent_.push_back(Sent{SentAttempt{job_id, started_at}, std::move(done)});
+  sent_.push_back(Sent{std::move(attempt), std::move(done)});
   if (idle_) cv_.notify_one();
 }
 

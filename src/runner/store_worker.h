@@ -87,6 +87,7 @@ class StoreWorker {
   // (the run's request count with it), or with an error once the worker has
   // given up. The request must not leave before `done` has an id.
   void record_sent(JobId job_id, UnixMillis started_at, SentCallback done);
+  void record_sent(SentAttempt attempt, SentCallback done);
 
   // Queues a settlement and the run-count deltas it brings (requests
   // excluded: record_sent counts those).

@@ -82,7 +82,8 @@ OutcomeFields fields_of(const Outcome& outcome) {
 
 // Binds ?4..?12 of kInsertAttemptSql and kCompleteAttemptSql: what came
 // back for an attempt.
-void bind_answer(Statement& statement, const Outcome& outcome, const OutcomeFields& fields) {
+void bind_answer(Statement& statement, const Outcome& outcome, const OutcomeFields& fields,
+                 std::string_view disposition_override = {}) {
   statement.bind_int64(4, outcome.finished_at)
       .bind_optional(5, fields.http_status)
       .bind_text(6, fields.api_status)
@@ -91,14 +92,25 @@ void bind_answer(Statement& statement, const Outcome& outcome, const OutcomeFiel
       .bind_optional(9, fields.verify_score)
       .bind_text_or_null(10, fields.image_id)
       .bind_double(11, static_cast<double>(outcome.finished_at - outcome.started_at))
-      .bind_text(12, to_string(outcome.disposition()));
+      .bind_text(12, disposition_override.empty() ? to_string(outcome.disposition())
+                                                  : disposition_override);
 }
 
 }  // namespace
 
+std::string_view to_string(Decider decider) {
+  switch (decider) {
+    case Decider::kApi: return "api";
+    case Decider::kPreflight: return "preflight";
+    case Decider::kReused: return "reused";
+  }
+  return "api";
+}
+
 // Prepared once per queue, on first use.
 struct JobQueue::Statements {
-  std::optional<Statement> insert_sources, prior_states, lease, renew, settle_final, settle_retry,
+  std::optional<Statement> insert_sources, insert_rejected, find_answer, find_upload,
+      count_requests_since, prior_states, lease, renew, settle_final, settle_retry,
       settle_throttled, settle_release, insert_attempt, insert_sent, complete_attempt,
       count_in_doubt_on_jobs, mark_in_doubt, count_in_doubt, recover, release_all, counts,
       count_enqueued, count_not_due, work_left;
@@ -172,6 +184,7 @@ Result<EnqueueCounts> JobQueue::enqueue(std::span<const NewJob> jobs, bool again
     counts.already_queued += batch.already_queued;
     counts.already_done += batch.already_done;
     counts.already_failed += batch.already_failed;
+    counts.rejected_by_preflight += batch.rejected_by_preflight;
   }
   return counts;
 }
@@ -184,16 +197,20 @@ Status JobQueue::enqueue_run(std::span<const NewJob> run, bool again, UnixMillis
   std::unordered_map<std::string_view, std::size_t> first_of;
   first_of.reserve(run.size());
   std::vector<std::string_view> unique;
+  std::vector<const NewJob*> unique_jobs;
   std::vector<std::int64_t> repeats;
   for (const NewJob& job : run) {
     auto [it, inserted] = first_of.try_emplace(job.source, unique.size());
     if (inserted) {
       unique.push_back(job.source);
+      unique_jobs.push_back(&job);
       repeats.push_back(0);
     } else {
       ++repeats[it->second];
     }
   }
+  std::vector<std::string_view> fresh;  // the sources to add
+  std::vector<const NewJob*> fresh_jobs;
   const std::string_view kind = to_string(run.front().kind);
   std::string array = json_array_of(unique);
 
@@ -206,7 +223,6 @@ Status JobQueue::enqueue_run(std::span<const NewJob> run, bool again, UnixMillis
     if (!prior) return prior.error();
     StatementReset reset(**prior);
     (*prior)->bind_text(1, array).bind_text(2, kind);
-    std::vector<std::string_view> fresh;
     fresh.reserve(unique.size());
     for (;;) {
       Result<bool> row = (*prior)->step();
@@ -216,6 +232,7 @@ Status JobQueue::enqueue_run(std::span<const NewJob> run, bool again, UnixMillis
       if (index >= unique.size()) return Error{"enqueue: json_each returned an unknown index"};
       if ((*prior)->column_is_null(1)) {
         fresh.push_back(unique[index]);
+        fresh_jobs.push_back(unique_jobs[index]);
         continue;
       }
       const std::int64_t n = 1 + repeats[index];
@@ -229,12 +246,51 @@ Status JobQueue::enqueue_run(std::span<const NewJob> run, bool again, UnixMillis
         counts.already_queued += n;
       }
     }
-    if (fresh.size() != unique.size()) array = json_array_of(fresh);
     if (fresh.empty()) {
       counts.already_queued += repeats_of_added;
       return Status::Ok();
     }
+  } else {
+    fresh = unique;
+    fresh_jobs = unique_jobs;
   }
+
+  // Jobs pre-flight rejected go in one by one, failed at once; the rest in
+  // one set-based statement.
+  std::int64_t rejected = 0;
+  if (std::any_of(fresh_jobs.begin(), fresh_jobs.end(),
+                  [](const NewJob* j) { return j->rejected.has_value(); })) {
+    Result<Statement*> insert = prepared(db, statements_->insert_rejected, kInsertRejectedSql);
+    if (!insert) return insert.error();
+    std::vector<std::string_view> accepted;
+    for (std::size_t i = 0; i < fresh.size(); ++i) {
+      const NewJob& job = *fresh_jobs[i];
+      if (!job.rejected) {
+        accepted.push_back(fresh[i]);
+        continue;
+      }
+      StatementReset reset(**insert);
+      (*insert)
+          ->bind_text(1, kind)
+          .bind_text(2, job.source)
+          .bind_int64(3, job.auto_rotate ? 1 : 0)
+          .bind_text_or_null(4, job.tag)
+          .bind_text(5, to_string(job.rejected->status))
+          .bind_text_or_null(6, job.rejected->reason)
+          .bind_int64(7, now)
+          .bind_int64(8, again ? 1 : 0);
+      if (Status status = (*insert)->run(); !status) return status;
+      ++rejected;
+    }
+    fresh = std::move(accepted);
+  }
+  counts.added += rejected;
+  counts.rejected_by_preflight += rejected;
+  if (fresh.empty()) {
+    counts.already_queued += repeats_of_added;
+    return Status::Ok();
+  }
+  if (fresh.size() != unique.size()) array = json_array_of(fresh);
 
   Result<Statement*> insert = prepared(db, statements_->insert_sources, kInsertSourcesSql);
   if (!insert) return insert.error();
@@ -252,7 +308,8 @@ Status JobQueue::enqueue_run(std::span<const NewJob> run, bool again, UnixMillis
         .bind_text(2, kind)
         .bind_int64(3, run.front().auto_rotate ? 1 : 0)
         .bind_text_or_null(4, run.front().tag)
-        .bind_int64(5, now);
+        .bind_int64(5, now)
+        .bind_int64(6, again ? 1 : 0);
     if (Status status = (*insert)->run(); !status) return status;
     added = sqlite3_changes64(db);
   }
@@ -293,6 +350,7 @@ Result<std::vector<Job>> JobQueue::lease(int max_jobs, const std::string& owner,
       job.source = lease.column_text(2);
       job.auto_rotate = lease.column_int64(3) != 0;
       job.attempts = static_cast<int>(lease.column_int64(4));
+      job.no_reuse = lease.column_int64(6) != 0;
       jobs.push_back(std::move(job));
       due_at.push_back(lease.column_int64(5));
     }
@@ -333,7 +391,7 @@ Result<std::vector<AttemptId>> JobQueue::record_sent(std::span<const SentAttempt
     StatementReset reset(**insert);
     (*insert)->bind_int64(1, attempt.job_id);
     if (run_id > 0) (*insert)->bind_int64(2, run_id); else (*insert)->bind_null(2);
-    (*insert)->bind_int64(3, attempt.started_at);
+    (*insert)->bind_int64(3, attempt.started_at).bind_text_or_null(4, attempt.sent_image_id);
     if (Status status = (*insert)->run(); !status) return status.error();
     ids.push_back(sqlite3_last_insert_rowid(db));
   }
@@ -385,12 +443,15 @@ Result<std::int64_t> JobQueue::settle(std::span<const Settlement> settlements,
   for (const Settlement& settlement : settlements) {
     std::optional<OutcomeFields> fields;
     if (settlement.outcome) fields = fields_of(*settlement.outcome);
+    const bool requested = settlement.decided_by == Decider::kApi;
 
-    if (settlement.outcome && settlement.attempt_id > 0) {
+    if (!requested) {
+      // Decided without a request: no attempt to record.
+    } else if (settlement.outcome && settlement.attempt_id > 0) {
       Statement& complete = **complete_stmt;
       StatementReset reset(complete);
       complete.bind_int64(1, settlement.attempt_id);
-      bind_answer(complete, *settlement.outcome, *fields);
+      bind_answer(complete, *settlement.outcome, *fields, settlement.attempt_disposition);
       if (Status status = complete.run(); !status) return status.error();
       if (sqlite3_changes(db) == 0) {  // already completed: a replay
         ++ignored;
@@ -402,9 +463,10 @@ Result<std::int64_t> JobQueue::settle(std::span<const Settlement> settlements,
       attempt.bind_int64(1, settlement.job_id);
       if (run_id > 0) attempt.bind_int64(2, run_id); else attempt.bind_null(2);
       attempt.bind_int64(3, settlement.outcome->started_at);
-      bind_answer(attempt, *settlement.outcome, *fields);
+      bind_answer(attempt, *settlement.outcome, *fields, settlement.attempt_disposition);
       if (Status status = attempt.run(); !status) return status.error();
     }
+    if (settlement.kind == SettleKind::kKeep) continue;  // the job stays leased as it is
 
     Statement* update = nullptr;
     switch (settlement.kind) {
@@ -412,8 +474,19 @@ Result<std::int64_t> JobQueue::settle(std::span<const Settlement> settlements,
       case SettleKind::kFailed: {
         update = *final_stmt;
         update->bind_text(3, settlement.kind == SettleKind::kDone ? "done" : "failed")
-            .bind_int64(4, settlement.outcome ? 1 : 0)
+            .bind_int64(4, settlement.outcome && requested ? 1 : 0)
             .bind_int64(11, now);
+        if (requested) {
+          update->bind_null(12).bind_null(13);
+        } else {
+          update->bind_text(12, to_string(settlement.decided_by));
+          if (settlement.reused_from > 0) {
+            update->bind_int64(13, settlement.reused_from);
+          } else {
+            update->bind_null(13);
+          }
+        }
+        update->bind_text_or_null(14, settlement.content_hash);
         if (fields) {
           update->bind_optional(5, fields->verify_score)
               .bind_text_or_null(6, fields->image_id)
@@ -441,6 +514,8 @@ Result<std::int64_t> JobQueue::settle(std::span<const Settlement> settlements,
         update = *release_stmt;
         update->bind_int64(3, now);
         break;
+      case SettleKind::kKeep:
+        break;  // handled above
     }
     StatementReset reset(*update);
     update->bind_int64(1, settlement.job_id).bind_text(2, owner);
@@ -449,6 +524,62 @@ Result<std::int64_t> JobQueue::settle(std::span<const Settlement> settlements,
   }
   if (Status status = tx->commit(); !status) return status.error();
   return ignored;
+}
+
+Result<ContentLookup> JobQueue::find_content(const std::string& content_hash, bool auto_rotate,
+                                             bool want_answer, UnixMillis image_id_not_before) {
+  ContentLookup found;
+  if (content_hash.empty()) return found;
+  sqlite3* db = db_.handle();
+  if (want_answer) {
+    Result<Statement*> find = prepared(db, statements_->find_answer, kFindAnswerSql);
+    if (!find) return find.error();
+    StatementReset reset(**find);
+    Statement& q = **find;
+    q.bind_text(1, content_hash).bind_int64(2, auto_rotate ? 1 : 0);
+    for (;;) {
+      Result<bool> row = q.step();
+      if (!row) return row.error();
+      if (!*row) break;
+      std::optional<ApiStatus> status = parse_api_status(q.column_text(3));
+      if (!status || !is_verdict_on_image(*status)) continue;
+      ContentMatch match;
+      match.matched_job = q.column_int64(0);
+      match.job_id = q.column_is_null(1) ? match.matched_job : q.column_int64(1);
+      match.done = q.column_text(2) == "done";
+      match.answer.status = *status;
+      if (!q.column_is_null(4)) match.answer.verify_score = q.column_double(4);
+      match.answer.image_id = q.column_text(5);
+      match.answer.request_id = q.column_text(6);
+      match.answer.reason = q.column_text(7);
+      match.answer.http_status =
+          q.column_is_null(8) ? 0 : static_cast<int>(q.column_int64(8));
+      found.answer = std::move(match);
+      break;
+    }
+  }
+  if (image_id_not_before > 0) {
+    Result<Statement*> find = prepared(db, statements_->find_upload, kFindUploadSql);
+    if (!find) return find.error();
+    StatementReset reset(**find);
+    (*find)->bind_text(1, content_hash).bind_int64(2, image_id_not_before);
+    Result<bool> row = (*find)->step();
+    if (!row) return row.error();
+    if (*row) found.upload = UploadedImage{(*find)->column_text(0), (*find)->column_int64(1)};
+  }
+  return found;
+}
+
+Result<std::int64_t> JobQueue::count_requests_since(UnixMillis since) {
+  Result<Statement*> count =
+      prepared(db_.handle(), statements_->count_requests_since, kCountRequestsSinceSql);
+  if (!count) return count.error();
+  StatementReset reset(**count);
+  (*count)->bind_int64(1, since);
+  Result<bool> row = (*count)->step();
+  if (!row) return row.error();
+  if (!*row) return Error{"count_requests_since: the count returned no row"};
+  return (*count)->column_int64(0);
 }
 
 Result<std::int64_t> JobQueue::recover_expired_leases(UnixMillis now) {

@@ -31,11 +31,22 @@
 
 namespace lf {
 
+// What pre-flight decided about a job before any request: the status the
+// API would answer (CORRUPT_IMAGE, INVALID_IMAGE_FORMAT_OR_SIZE,
+// IMAGE_FILE_SIZE_TOO_BIG) and why, in words for the report.
+struct LocalVerdict {
+  ApiStatus status = ApiStatus::kCorruptImage;
+  std::string reason;
+};
+
 struct NewJob {
   SourceKind kind = SourceKind::kPath;
   std::string source;  // absolute path, http(s) URL, or image_id
   bool auto_rotate = false;
   std::string tag;     // empty: no tag
+  // Set when enqueue's pre-flight rejected the file: the job is added as
+  // failed at once, decided_by 'preflight', and never sent.
+  std::optional<LocalVerdict> rejected = {};
 };
 
 struct EnqueueCounts {
@@ -43,6 +54,7 @@ struct EnqueueCounts {
   std::int64_t already_queued = 0;  // a pending or leased job has this source
   std::int64_t already_done = 0;    // a done job has this source
   std::int64_t already_failed = 0;  // a failed job has this source (see `lfbatch retry`)
+  std::int64_t rejected_by_preflight = 0;  // of `added`: added failed, decided locally
 };
 
 // How a leased job leaves the lease.
@@ -52,13 +64,27 @@ enum class SettleKind {
   kRetryLater,  // pending again at `next_attempt_at`, attempt counted
   kThrottled,   // pending again at `next_attempt_at`, attempt not counted
   kRelease,     // pending again now, untouched (quota, shutdown)
+  kKeep,        // still leased: only the attempt is completed (its answer asks for
+                // another request of the same job: an expired image_id sent in place
+                // of the file is followed by the upload)
 };
+
+// Who decided a final result (jobs.decided_by).
+enum class Decider {
+  kApi,        // the server answered (NULL in the database)
+  kPreflight,  // the spec's image rules, checked locally: nothing was sent
+  kReused,     // the answer of job `reused_from` for identical content: nothing was sent
+};
+
+std::string_view to_string(Decider decider);  // "api", "preflight", "reused"
+
 
 // A request about to leave: its attempts row is committed before it is sent
 // (see record_sent), so every call the server may see is on record.
 struct SentAttempt {
   JobId job_id = 0;
   UnixMillis started_at = 0;
+  std::string sent_image_id = {};  // the image_id sent in place of the file's bytes, if any
 };
 
 // One settlement: the job, how it leaves the lease, and the attempt that
@@ -69,8 +95,37 @@ struct Settlement {
   UnixMillis next_attempt_at = 0;  // for kRetryLater / kThrottled
   std::optional<Outcome> outcome;  // completes attempt_id, or is recorded as a new attempts row
   // The attempts row record_sent() committed for this request; 0: none
-  // (the outcome is then inserted as a new row).
+  // (the outcome is then inserted as a new row, unless decided_by says no
+  // request was made).
   AttemptId attempt_id = 0;
+  // kPreflight / kReused (kDone or kFailed only): `outcome` holds the result
+  // to store, no attempts row is written and the job's attempts stay as
+  // they are.
+  Decider decided_by = Decider::kApi;
+  JobId reused_from = 0;                // kReused: the job the server answered
+  std::string content_hash = {};        // SHA-256 of the bytes judged; stored on a final job
+  // The attempt's disposition when not to_string(outcome.disposition()),
+  // e.g. "image_id_expired" for kKeep.
+  std::string attempt_disposition = {};
+};
+
+// An earlier answer for the same content (find_content).
+struct ContentMatch {
+  JobId job_id = 0;       // the job the server answered (a reused job's reused_from)
+  JobId matched_job = 0;  // the job found (== job_id unless it was itself reused)
+  bool done = false;      // state done (else failed)
+  ApiAnswer answer;       // status, score, image_id, request_id, reason, http_status
+};
+
+// An upload of the same content whose image_id may be sent instead of the bytes.
+struct UploadedImage {
+  std::string image_id;
+  UnixMillis uploaded_at = 0;  // when its answer was stored
+};
+
+struct ContentLookup {
+  std::optional<ContentMatch> answer;  // absent: no reusable answer (or not asked)
+  std::optional<UploadedImage> upload; // absent: none uploaded since not_before
 };
 
 struct QueueCounts {
@@ -98,7 +153,8 @@ class JobQueue {
   // Adds `jobs` in batched transactions. A source that already has a job of
   // the same kind is skipped and counted by the state of its newest job,
   // unless `again` is true (then a new job is added and the old one keeps its
-  // history). A source listed twice in `jobs` is added once (with `again`
+  // history, and the new job never takes an earlier answer for the same
+  // content: no_reuse). A job with `rejected` is added failed at once. A source listed twice in `jobs` is added once (with `again`
   // too); the repeat counts as already_queued. New jobs are due at `now`, in
   // the order of `jobs`. On an error, the batches before it stay committed
   // (enqueueing the same list again skips them). Counts its new jobs in
@@ -134,10 +190,29 @@ class JobQueue {
   //  - kRetryLater: attempts + 1; api_status, reason, http_status say why.
   //  - kThrottled: only next_attempt_at changes.
   //  - kRelease: only the state and the lease change.
+  //  - kKeep: nothing changes on the job; only its attempt is completed.
+  //  - decided_by kPreflight / kReused: the result columns as for kDone /
+  //    kFailed with decided_by and reused_from, no attempt.
+  // A final settlement with a content_hash stores it on the job.
   // An attempt's disposition is to_string(outcome.disposition()); its
   // latency_ms is finished_at - started_at.
   Result<std::int64_t> settle(std::span<const Settlement> settlements, const std::string& owner,
                               RunId run_id, UnixMillis now);
+
+  // What the store knows of content `content_hash` (SHA-256 hex):
+  //  - when `want_answer`, the newest final job with that hash and
+  //    `auto_rotate` whose answer is a verdict on the image alone
+  //    (is_verdict_on_image), to be copied instead of paying again;
+  //  - the newest image_id the server returned for that hash (either
+  //    auto_rotate; answers of the API only, not copies) whose answer was
+  //    stored at or after `image_id_not_before`; none when that is 0.
+  // Index probes of jobs_content; no scan.
+  Result<ContentLookup> find_content(const std::string& content_hash, bool auto_rotate,
+                                     bool want_answer, UnixMillis image_id_not_before);
+
+  // Requests sent (attempts rows, whatever their answer) that started at or
+  // after `since`: the daily budget's count. A range of attempts_started.
+  Result<std::int64_t> count_requests_since(UnixMillis since);
 
   // Marks run `run_id`'s attempts that were sent but never answered as
   // 'in_doubt' (the server may have counted them) and counts each as an

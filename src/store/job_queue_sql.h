@@ -20,8 +20,15 @@ inline constexpr const char* kPriorStatesSql =
 // straight in (no temporary copy).
 inline constexpr const char* kInsertSourcesSql =
     "INSERT INTO jobs (source_kind, source, auto_rotate, tag, state, next_attempt_at,"
-    " created_at, updated_at)"
-    " SELECT ?2, s.value, ?3, ?4, 'pending', ?5, ?5, ?5 FROM json_each(?1) AS s";
+    " created_at, updated_at, no_reuse)"
+    " SELECT ?2, s.value, ?3, ?4, 'pending', ?5, ?5, ?5, ?6 FROM json_each(?1) AS s";
+
+// A job pre-flight rejected at enqueue: failed at once, decided locally.
+// Inserted with the triggers on (such jobs are few), so job_counts counts it.
+inline constexpr const char* kInsertRejectedSql =
+    "INSERT INTO jobs (source_kind, source, auto_rotate, tag, state, api_status, reason,"
+    " decided_by, next_attempt_at, created_at, updated_at, finished_at, no_reuse)"
+    " VALUES (?1, ?2, ?3, ?4, 'failed', ?5, ?6, 'preflight', ?7, ?7, ?7, ?7, ?8)";
 
 // The subquery walks the partial index jobs_due (INDEXED BY: without
 // ANALYZE statistics the planner may pick another index and sort);
@@ -32,7 +39,7 @@ inline constexpr const char* kLeaseSql =
     " WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_due"
     "              WHERE state = 'pending' AND next_attempt_at <= ?3"
     "              ORDER BY next_attempt_at, id LIMIT ?4)"
-    " RETURNING id, source_kind, source, auto_rotate, attempts, next_attempt_at";
+    " RETURNING id, source_kind, source, auto_rotate, attempts, next_attempt_at, no_reuse";
 
 inline constexpr const char* kRenewSql =
     "UPDATE jobs INDEXED BY jobs_lease_owner SET lease_expires_at = ?2"
@@ -42,7 +49,8 @@ inline constexpr const char* kRenewSql =
 inline constexpr const char* kSettleFinalSql =
     "UPDATE jobs SET state = ?3, lease_owner = NULL, lease_expires_at = NULL,"
     " attempts = attempts + ?4, verify_score = ?5, image_id = ?6, request_id = ?7,"
-    " api_status = ?8, reason = ?9, http_status = ?10, updated_at = ?11, finished_at = ?11"
+    " api_status = ?8, reason = ?9, http_status = ?10, updated_at = ?11, finished_at = ?11,"
+    " decided_by = ?12, reused_from = ?13, content_hash = coalesce(?14, content_hash)"
     " WHERE id = ?1 AND state = 'leased' AND lease_owner = ?2";
 
 inline constexpr const char* kSettleRetrySql =
@@ -71,7 +79,8 @@ inline constexpr const char* kInsertAttemptSql =
 
 // A request about to be sent: on record before it leaves.
 inline constexpr const char* kInsertSentAttemptSql =
-    "INSERT INTO attempts (job_id, run_id, started_at, disposition) VALUES (?1, ?2, ?3, 'sent')";
+    "INSERT INTO attempts (job_id, run_id, started_at, disposition, sent_image_id)"
+    " VALUES (?1, ?2, ?3, 'sent', ?4)";
 
 // Completes an attempt recorded by kInsertSentAttemptSql (?1 its id). Only
 // an unanswered one ('sent', or 'in_doubt' after its run died), so replaying
@@ -105,6 +114,26 @@ inline constexpr const char* kRecoverSql =
 inline constexpr const char* kReleaseAllSql =
     "UPDATE jobs INDEXED BY jobs_lease_owner SET state = 'pending', lease_owner = NULL,"
     " lease_expires_at = NULL, updated_at = ?2 WHERE state = 'leased' AND lease_owner = ?1";
+
+// The newest final jobs with content ?1 and auto_rotate ?2 (a few: the
+// caller takes the first whose answer is a verdict on the image).
+inline constexpr const char* kFindAnswerSql =
+    "SELECT id, reused_from, state, api_status, verify_score, image_id, request_id, reason,"
+    " http_status FROM jobs INDEXED BY jobs_content"
+    " WHERE content_hash = ?1 AND auto_rotate = ?2 AND (state = 'done' OR state = 'failed')"
+    " ORDER BY id DESC LIMIT 16";
+
+// The newest image_id the server gave for content ?1, stored at or after ?2
+// (answers of the API only: a reused job's finished_at is not its upload's).
+inline constexpr const char* kFindUploadSql =
+    "SELECT image_id, finished_at FROM jobs INDEXED BY jobs_content"
+    " WHERE content_hash = ?1 AND image_id IS NOT NULL AND image_id <> ''"
+    " AND decided_by IS NULL AND finished_at >= ?2"
+    " ORDER BY finished_at DESC LIMIT 1";
+
+// The daily budget: requests sent since ?1 (covered by attempts_started).
+inline constexpr const char* kCountRequestsSinceSql =
+    "SELECT count(*) FROM attempts INDEXED BY attempts_started WHERE started_at >= ?1";
 
 // Counting reads job_counts (schema/003_job_counts.sql), a handful of rows
 // kept exact by triggers, never the jobs table.

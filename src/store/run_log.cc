@@ -10,7 +10,8 @@ namespace {
 
 constexpr const char* kRunColumns =
     "SELECT id, started_at, finished_at, host, pid, settings, ended_how, ended_detail,"
-    " requests, done, failed, retried, throttled FROM runs";
+    " requests, done, failed, retried, throttled, decided_locally, reused, sent_by_image_id"
+    " FROM runs";
 
 RunRecord read_run(const Statement& s) {
   RunRecord run;
@@ -22,8 +23,8 @@ RunRecord read_run(const Statement& s) {
   run.settings = s.column_text(5);
   run.ended_how = s.column_text(6);
   run.ended_detail = s.column_text(7);
-  run.counts = {s.column_int64(8), s.column_int64(9), s.column_int64(10), s.column_int64(11),
-                s.column_int64(12)};
+  run.counts = {s.column_int64(8),  s.column_int64(9),  s.column_int64(10), s.column_int64(11),
+                s.column_int64(12), s.column_int64(13), s.column_int64(14), s.column_int64(15)};
   return run;
 }
 
@@ -46,7 +47,13 @@ Result<RunId> RunLog::start_run(const std::string& settings_json, const std::str
 
 Status RunLog::add_counts(RunId run_id, std::int64_t requests, std::int64_t done,
                           std::int64_t failed, std::int64_t retried, std::int64_t throttled) {
-  return add_counts(run_id, RunCounts{requests, done, failed, retried, throttled});
+  RunCounts delta;
+  delta.requests = requests;
+  delta.done = done;
+  delta.failed = failed;
+  delta.retried = retried;
+  delta.throttled = throttled;
+  return add_counts(run_id, delta);
 }
 
 Status RunLog::add_counts(RunId run_id, const RunCounts& delta) {
@@ -54,7 +61,9 @@ Status RunLog::add_counts(RunId run_id, const RunCounts& delta) {
     Result<Statement> update = Statement::prepare(
         db_.handle(),
         "UPDATE runs SET requests = requests + ?2, done = done + ?3, failed = failed + ?4,"
-        " retried = retried + ?5, throttled = throttled + ?6 WHERE id = ?1");
+        " retried = retried + ?5, throttled = throttled + ?6,"
+        " decided_locally = decided_locally + ?7, reused = reused + ?8,"
+        " sent_by_image_id = sent_by_image_id + ?9 WHERE id = ?1");
     if (!update) return update.error();
     add_counts_ = std::make_unique<Statement>(std::move(update).value());
   }
@@ -65,7 +74,10 @@ Status RunLog::add_counts(RunId run_id, const RunCounts& delta) {
       .bind_int64(3, delta.done)
       .bind_int64(4, delta.failed)
       .bind_int64(5, delta.retried)
-      .bind_int64(6, delta.throttled);
+      .bind_int64(6, delta.throttled)
+      .bind_int64(7, delta.decided_locally)
+      .bind_int64(8, delta.reused)
+      .bind_int64(9, delta.sent_by_image_id);
   if (Status status = update.run(); !status) return status;
   if (sqlite3_changes(db_.handle()) == 0) {
     return Error{"no run " + std::to_string(run_id) + " in " + db_.path()};

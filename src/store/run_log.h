@@ -25,6 +25,12 @@ struct RunCounts {
   std::int64_t failed = 0;     // jobs settled failed
   std::int64_t retried = 0;    // settlements retry-later
   std::int64_t throttled = 0;  // settlements throttled
+  // What the run saved (schema/004_content.sql): jobs settled without a
+  // request by pre-flight, jobs that took another job's answer for the same
+  // content, requests that sent an earlier upload's image_id, not the bytes.
+  std::int64_t decided_locally = 0;
+  std::int64_t reused = 0;
+  std::int64_t sent_by_image_id = 0;
 };
 
 struct RunRecord {

@@ -25,6 +25,13 @@ constexpr std::pair<SettleKind, const char*> kKindNames[] = {
     {SettleKind::kRetryLater, "retry_later"},
     {SettleKind::kThrottled, "throttled"},
     {SettleKind::kRelease, "release"},
+    {SettleKind::kKeep, "keep"},
+};
+
+constexpr std::pair<Decider, const char*> kDeciderNames[] = {
+    {Decider::kApi, "api"},
+    {Decider::kPreflight, "preflight"},
+    {Decider::kReused, "reused"},
 };
 
 const char* kind_name(SettleKind kind) {
@@ -107,8 +114,16 @@ std::string to_json_line(const UnsavedResult& result) {
              {{"done", result.counts.done},
               {"failed", result.counts.failed},
               {"retried", result.counts.retried},
-              {"throttled", result.counts.throttled}}}};
+              {"throttled", result.counts.throttled},
+              {"decided_locally", result.counts.decided_locally},
+              {"reused", result.counts.reused},
+              {"sent_by_image_id", result.counts.sent_by_image_id}}}};
   if (s.outcome) j["outcome"] = outcome_json(*s.outcome);
+  // Written only when set, so lines of earlier builds read the same.
+  if (s.decided_by != Decider::kApi) j["decided_by"] = to_string(s.decided_by);
+  if (s.reused_from > 0) j["reused_from"] = s.reused_from;
+  if (!s.content_hash.empty()) j["content_hash"] = s.content_hash;
+  if (!s.attempt_disposition.empty()) j["attempt_disposition"] = s.attempt_disposition;
   // Invalid UTF-8 (a reason quoting a file name) is replaced, not refused:
   // the line must be written whatever the answer holds.
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
@@ -142,6 +157,23 @@ Result<UnsavedResult> parse_unsaved_result(const std::string& line) {
     r.counts.failed = c.at("failed").get<std::int64_t>();
     r.counts.retried = c.at("retried").get<std::int64_t>();
     r.counts.throttled = c.at("throttled").get<std::int64_t>();
+    r.counts.decided_locally = c.value("decided_locally", std::int64_t{0});
+    r.counts.reused = c.value("reused", std::int64_t{0});
+    r.counts.sent_by_image_id = c.value("sent_by_image_id", std::int64_t{0});
+    if (j.contains("decided_by")) {
+      const std::string decider = j.at("decided_by").get<std::string>();
+      bool known_decider = false;
+      for (const auto& [d, name] : kDeciderNames) {
+        if (decider == name) {
+          s.decided_by = d;
+          known_decider = true;
+        }
+      }
+      if (!known_decider) return Error{"unknown decider \"" + decider + "\""};
+    }
+    s.reused_from = j.value("reused_from", JobId{0});
+    s.content_hash = j.value("content_hash", "");
+    s.attempt_disposition = j.value("attempt_disposition", "");
     if (r.owner.empty() || s.job_id <= 0) return Error{"a result without owner or job"};
     return r;
   } catch (const std::exception& e) {

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "image/synthetic_image.h"
 #include "lfbatch_harness.h"
 
 namespace lf::e2e {
@@ -32,10 +33,12 @@ class LfbatchEnqueueTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  std::string touch(const std::string& rel) {
+  // A small real image (PNG, whatever the name says), which pre-flight passes.
+  std::string touch(const std::string& rel) { return write(rel, make_image(ImageFormat::kPng, 32, 24, rel)); }
+  std::string write(const std::string& rel, const std::string& bytes) {
     const fs::path p = dir_ / rel;
     fs::create_directories(p.parent_path());
-    std::ofstream(p) << "not really an image";
+    std::ofstream(p, std::ios::binary) << bytes;
     return p.string();
   }
   std::string path(const std::string& rel) const { return (dir_ / rel).string(); }
@@ -223,6 +226,33 @@ TEST_F(LfbatchEnqueueTest, QuietPrintsNoSummaryButStillWarns) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(lines_of(r.err).size(), 1u);
+}
+
+TEST_F(LfbatchEnqueueTest, FilesTheApiWouldRejectAreQueuedFailedAndNeverSent) {
+  init();
+  touch("photos/ok.jpg");
+  write("photos/notes.jpg", "not an image, whatever the extension says");
+  write("photos/wide.png", make_image(ImageFormat::kPng, 4001, 20));
+  write("photos/tiny.gif", make_image(ImageFormat::kGif, 8, 100));
+  auto r = lfbatch({"enqueue", "--db", db_, "--recursive", "photos"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("added 4 (3 failed pre-flight: the API would reject them, so they "
+                               "are never sent"));
+  const auto status = status_json();
+  EXPECT_EQ(status["by_state"]["pending"], 1);
+  EXPECT_EQ(status["by_state"]["failed"], 3);
+  EXPECT_EQ(status["by_status"]["CORRUPT_IMAGE"], 1);
+  EXPECT_EQ(status["by_status"]["INVALID_IMAGE_FORMAT_OR_SIZE"], 2);
+  // Each says why, and that it was decided locally.
+  r = lfbatch({"report", "--db", db_, "--state", "failed", "--columns",
+               "source,api_status,decided_by,reason"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("wide.png,INVALID_IMAGE_FORMAT_OR_SIZE,preflight,"));
+  EXPECT_THAT(r.out, HasSubstr("4001"));
+  EXPECT_THAT(r.out, HasSubstr("decided locally, nothing sent"));
+  // A second enqueue counts them as failed, like any other failed job.
+  r = lfbatch({"enqueue", "--db", db_, "--recursive", "photos"});
+  EXPECT_THAT(r.out, HasSubstr("already queued/done/failed 1/0/3"));
 }
 
 }  // namespace

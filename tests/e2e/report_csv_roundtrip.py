@@ -115,7 +115,7 @@ def expected_rows(db_path, where="", params=()):
     rows = con.execute(
         "SELECT j.id, j.source, j.state, j.verify_score, j.image_id, j.request_id, j.api_status, j.reason, "
         "j.attempts, (SELECT MIN(started_at) FROM attempts a WHERE a.job_id = j.id), "
-        "(SELECT MAX(started_at) FROM attempts a WHERE a.job_id = j.id), j.tag "
+        "(SELECT MAX(started_at) FROM attempts a WHERE a.job_id = j.id), j.tag, j.decided_by, j.state "
         f"FROM jobs j {where} ORDER BY j.id", params).fetchall()
     con.close()
     return rows
@@ -123,12 +123,14 @@ def expected_rows(db_path, where="", params=()):
 
 def compare(csv_rows, db_rows, label):
     header = ["id", "source", "state", "verify_score", "decision", "image_id", "request_id", "api_status",
-              "reason", "attempts", "first_attempt_at", "last_attempt_at", "tag"]
+              "reason", "attempts", "first_attempt_at", "last_attempt_at", "tag", "decided_by"]
     check(csv_rows[0] == header, f"{label}: header {csv_rows[0]}")
     body = csv_rows[1:]
     check(len(body) == len(db_rows), f"{label}: {len(body)} CSV rows, {len(db_rows)} in the database")
-    for got, (jid, source, state, score, image_id, request_id, status, reason, attempts, first, last, tag) in zip(
-            body, db_rows):
+    for got, (jid, source, state, score, image_id, request_id, status, reason, attempts, first, last, tag,
+              decided_by, _) in zip(body, db_rows):
+        want_decider = "" if state not in ("done", "failed") else (decided_by or "api")
+        check(got[13] == want_decider, f"{label}: job {jid} decided_by {got[13]} != {want_decider}")
         want_score = "" if score is None else score
         decision = "" if score is None else ("pass" if score >= THRESHOLD else "fail")
         check(int(got[0]) == jid, f"{label}: id {got[0]} != {jid}")
