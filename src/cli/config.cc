@@ -128,7 +128,7 @@ Status read_timeouts(const FileReader& r, const json& obj, TimeoutSettings& out)
 
 constexpr std::string_view kTopKeys =
     "endpoint, database, secrets_file, concurrency, rate, burst, retry, timeouts, auto_rotate, "
-    "threshold, lease_seconds, insecure, ca_file";
+    "threshold, lease_seconds, insecure, ca_file, metrics_file";
 
 Status read_file(const std::string& path, Config& config) {
   std::ifstream in(path, std::ios::binary);
@@ -173,6 +173,8 @@ Status read_file(const std::string& path, Config& config) {
       s = r.read_bool(v, key, config.insecure);
     } else if (key == "ca_file") {
       s = r.read_path(v, key, config.ca_file);
+    } else if (key == "metrics_file") {
+      s = r.read_path(v, key, config.metrics_file);
     } else {
       return r.unknown_key(key, kTopKeys);
     }

@@ -40,6 +40,7 @@ struct Config {
   std::int64_t lease_seconds = 120;
   bool insecure = false;                    // skip TLS verification (warns)
   std::string ca_file;                      // extra CA bundle, e.g. a corporate proxy's
+  std::string metrics_file;                 // run: Prometheus text file written at the end; empty: none
 };
 
 // The API account. The secret is held only in memory and never logged.
