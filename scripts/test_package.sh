@@ -35,20 +35,17 @@ echo "lfbatch, lfemu, lfsamples run from /usr/bin"
 units=/usr/share/doc/linkface-batch/examples/systemd
 if command -v systemd-analyze >/dev/null; then
   echo "== systemd-analyze verify $units/lfbatch.service $units/lfbatch.timer"
-  tmp="$(mktemp -d)"
-  cp "$units/lfbatch.service" "$units/lfbatch.timer" "$tmp/"
-  # verify reads the unit's user from the system; in CI there is no lfbatch
-  # user, so a private copy runs as nobody for the check only.
-  if ! getent passwd lfbatch >/dev/null; then
-    sed -i 's/^User=lfbatch$/User=nobody/; s/^Group=lfbatch$/Group=nogroup/' "$tmp/lfbatch.service"
+  # verify checks the syntax and the settings; it warns (exit 0) about a bad
+  # value, so any line naming a unit fails the test.
+  out="$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no "$units/lfbatch.service" "$units/lfbatch.timer" 2>&1)" || {
+    echo "$out" >&2; echo "test_package: systemd-analyze verify failed" >&2; exit 1; }
+  if [[ -n $out ]]; then
+    echo "$out" >&2; echo "test_package: systemd-analyze complains about the units" >&2; exit 1
   fi
-  out="$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no "$tmp/lfbatch.service" "$tmp/lfbatch.timer" 2>&1)" || {
-    echo "$out" >&2; rm -rf "$tmp"; echo "test_package: systemd-analyze verify failed" >&2; exit 1; }
-  if [[ -n $out ]]; then echo "$out"; fi
-  if grep -qiE "lfbatch\.(service|timer)" <<<"$out"; then
-    rm -rf "$tmp"; echo "test_package: systemd-analyze complains about the units" >&2; exit 1
-  fi
-  rm -rf "$tmp"
+  # It does not check every ExecStart= program: the installed ones must exist.
+  for exe in $(grep -oE '^Exec[A-Za-z]*=[-@:+!]*/[^ ]+' "$units/lfbatch.service" | sed -E 's/^[^=]*=[-@:+!]*//' | sort -u); do
+    if [[ ! -x $exe ]]; then echo "test_package: the unit runs $exe, which is not installed" >&2; exit 1; fi
+  done
   echo "systemd-analyze verify: units ok"
 else
   echo "test_package: SKIPPED systemd-analyze verify: systemd-analyze is not installed (apt-get install systemd)"
