@@ -62,9 +62,13 @@ bool env_set(const char* name) {
 void check_credentials(const Config& config, CheckLog& log) {
   Result<Credentials> credentials = load_credentials(config);
   if (!credentials) {
+    struct stat st {};
+    const bool too_open = !config.secrets_file.empty() && ::stat(config.secrets_file.c_str(), &st) == 0 &&
+                          (st.st_mode & (S_IRGRP | S_IROTH)) != 0;
     log.line(Verdict::kFail, "credentials", credentials.error().message,
-             "set LINKFACE_API_ID and LINKFACE_API_SECRET (for systemd: an EnvironmentFile of mode "
-             "600), or name a secrets_file of mode 600 in the config");
+             too_open ? fmt::format("chmod 600 {} (owned by the user lfbatch runs as)", config.secrets_file)
+                      : "set LINKFACE_API_ID and LINKFACE_API_SECRET (for systemd: an EnvironmentFile of "
+                        "mode 600), or name a secrets_file of mode 600 in the config");
     return;
   }
   if (env_set("LINKFACE_API_ID") && env_set("LINKFACE_API_SECRET")) {

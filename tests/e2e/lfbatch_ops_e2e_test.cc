@@ -157,7 +157,7 @@ TEST_F(OpsTest, DoctorRefusesAWorldReadableSecretsFileAndNamesChmod) {
   const auto line = line_of(r.out, "credentials");
   EXPECT_THAT(line, StartsWith("FAIL"));
   EXPECT_THAT(line, HasSubstr("mode 0644"));
-  EXPECT_THAT(line, HasSubstr("chmod 600"));
+  EXPECT_THAT(line, HasSubstr("fix: chmod 600 " + dir_.path() + "/secrets.json"));
 }
 
 TEST_F(OpsTest, DoctorFailsOnAMissingDatabaseAndNamesInit) {
