@@ -5,24 +5,31 @@
 #   lfemu serves the API with a quota, a rate limit and injected faults;
 #   lfbatch enqueues the archive, some URLs and earlier image_ids, runs until
 #   the quota is used up (exit 75), runs again after the quota resets, and
-#   writes the CSV, the summary and the HTML report.
+#   writes the CSV, the summary and the HTML report. Each run also writes the
+#   metrics file (--metrics-file), checked against the run's --json by
+#   scripts/check_metrics.py with Prometheus' own parser.
 #
-# Usage: scripts/demo.sh [--short] [--no-build]
+# Usage: scripts/demo.sh [--short] [--no-build] [--bin-dir DIR]
 #   --short     150 photos and a quota of 110 requests instead of 600 and 450:
 #               the same steps and exit codes in less time (scripts/test.sh)
 #   --no-build  skip setup and build: build/ is already built (scripts/test.sh)
+#   --bin-dir DIR  run lfbatch, lfemu and lfsamples from DIR (e.g. an install's
+#               bin/; implies --no-build) instead of build/; the demo still
+#               works in build/demo/ (scripts/test_install.sh)
 # A failure names the step, the exit code seen and the one expected, and shows
 # the end of lfemu's log and of the logs that step wrote.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-photos=600 quota=450 build=1
-for arg in "$@"; do
-  case "$arg" in
+photos=600 quota=450 build=1 bin_dir=""
+while (($#)); do
+  case "$1" in
     --short) photos=150 quota=110 ;;
     --no-build) build=0 ;;
-    *) echo "usage: $0 [--short] [--no-build]" >&2; exit 2 ;;
+    --bin-dir) bin_dir="$(cd "${2:?--bin-dir needs a directory}" && pwd)"; build=0; shift ;;
+    *) echo "usage: $0 [--short] [--no-build] [--bin-dir DIR]" >&2; exit 2 ;;
   esac
+  shift
 done
 if ((build)); then
   bash scripts/setup.sh
@@ -34,6 +41,13 @@ build="$PWD/build"
 lfbatch="$build/src/cli/lfbatch"
 lfemu="$build/src/emulator/lfemu"
 lfsamples="$build/src/emulator/lfsamples"
+if [[ -n $bin_dir ]]; then
+  lfbatch="$bin_dir/lfbatch" lfemu="$bin_dir/lfemu" lfsamples="$bin_dir/lfsamples"
+  echo "demo: the binaries of $bin_dir"
+fi
+check_metrics="$PWD/scripts/check_metrics.py"
+# Prometheus' parser is Debian's python3-prometheus-client, for the system python.
+python=python3; [[ -x /usr/bin/python3 ]] && python=/usr/bin/python3
 demo="$build/demo"
 rm -rf "$demo"
 mkdir -p "$demo"
@@ -126,8 +140,11 @@ step "lfbatch enqueue again: already queued sources are skipped"
 "$lfbatch" status
 
 step "lfbatch run: the rate limit is found adaptively; the quota ($quota) ends the run with exit 75" run1.json
-expect_exit 75 "$lfbatch" run --progress lines --json >run1.json
+expect_exit 75 "$lfbatch" run --progress lines --json --metrics-file metrics.prom >run1.json
 cat run1.json
+step "the metrics file of run 1 parses and carries run1.json's figures" run1.prom
+cp metrics.prom run1.prom
+"$python" "$check_metrics" run1.json run1.prom
 "$lfbatch" status
 
 step "earlier uploads by image_id (file_id jobs)"
@@ -137,8 +154,10 @@ if ((${#ids[@]} != 3)); then fail "${#ids[@]} image_ids" "3" "sqlite3 lfbatch.db
 
 step "the quota resets (lfemu's admin endpoint); the next run finishes the queue" run2.json
 curl -fsS -X POST "$api/_admin/reset-quota" >/dev/null
-expect_exit 0 "$lfbatch" run --progress lines --json >run2.json
+expect_exit 0 "$lfbatch" run --progress lines --json --metrics-file metrics.prom >run2.json
 cat run2.json
+step "the metrics file of run 2 parses and carries run2.json's figures" metrics.prom
+"$python" "$check_metrics" --success run2.json metrics.prom
 "$lfbatch" status
 
 step "reports" summary.txt

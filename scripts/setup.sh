@@ -9,6 +9,10 @@ packages=(
   libsqlite3-dev libssl-dev googletest libcli11-dev
   sqlite3 python3 curl httpie wrk ca-certificates
   python3-pil  # decodes lfemu's synthetic test images (image_test)
+  # Operating it: Prometheus' parser for the metrics file (scripts/check_metrics.py),
+  # dpkg-shlibdeps for the .deb's Depends (scripts/package.sh), systemd-analyze
+  # for the example units and the openssl CLI for doctor's TLS test.
+  python3-prometheus-client dpkg-dev systemd openssl
 )
 # The HTML report's render test uses headless Chromium; a CJK font so the
 # report's screenshot shows Chinese file names and reasons.

@@ -3,7 +3,9 @@
 # the sanitizer trees, runs every test in both, and runs the demo's short form
 # (scripts/demo.sh --short: the same steps with fewer photos) and the chaos
 # script's short form (scripts/chaos.sh: SIGKILLs, then nothing lost) on the
-# normal tree.
+# normal tree, then the install and the package (scripts/test_install.sh:
+# cmake --install and the demo with the installed binaries;
+# scripts/test_package.sh: the .deb built from ccache, dpkg -i, checked, dpkg -r).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -19,6 +21,10 @@ for flavour in normal sanitize; do
     bash scripts/demo.sh --short --no-build || status=1
     echo "== chaos (scripts/chaos.sh 600 4 16, strict: nothing lost, wrong or unrecorded) =="
     CHAOS_STRICT=1 bash scripts/chaos.sh 600 4 16 || status=1
+    echo "== install (scripts/test_install.sh: cmake --install, the demo's steps with the installed binaries) =="
+    bash scripts/test_install.sh --no-build || status=1
+    echo "== package (scripts/test_package.sh: the .deb installed, checked, removed) =="
+    bash scripts/test_package.sh || status=1
   fi
 done
 exit $status

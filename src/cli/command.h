@@ -28,5 +28,6 @@ void register_run_command(CLI::App& app, GlobalOptions& global, int& exit_code);
 void register_report_command(CLI::App& app, GlobalOptions& global, int& exit_code);
 void register_retry_command(CLI::App& app, GlobalOptions& global, int& exit_code);
 void register_jobs_command(CLI::App& app, GlobalOptions& global, int& exit_code);
+void register_doctor_command(CLI::App& app, GlobalOptions& global, int& exit_code);
 
 }  // namespace lf

@@ -129,7 +129,7 @@ Status read_timeouts(const FileReader& r, const json& obj, TimeoutSettings& out)
 constexpr std::string_view kTopKeys =
     "endpoint, database, secrets_file, concurrency, rate, burst, retry, timeouts, auto_rotate, "
     "threshold, lease_seconds, insecure, ca_file, max_requests_per_day, budget_time_zone, "
-    "image_id_max_age, send_file_names";
+    "image_id_max_age, send_file_names, metrics_file";
 
 Status read_file(const std::string& path, Config& config) {
   std::ifstream in(path, std::ios::binary);
@@ -182,6 +182,8 @@ Status read_file(const std::string& path, Config& config) {
       s = r.read_string(v, key, config.image_id_max_age);
     } else if (key == "send_file_names") {
       s = r.read_bool(v, key, config.send_file_names);
+    } else if (key == "metrics_file") {
+      s = r.read_path(v, key, config.metrics_file);
     } else {
       return r.unknown_key(key, kTopKeys);
     }

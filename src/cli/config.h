@@ -48,6 +48,7 @@ struct Config {
   // again: a duration ("7d", "12h"), or "0" for never.
   std::string image_id_max_age = "7d";
   bool send_file_names = false;             // the multipart filename: local base name, else "image.jpg"
+  std::string metrics_file;                 // run: Prometheus text file written at the end; empty: none
 };
 
 // The API account. The secret is held only in memory and never logged.

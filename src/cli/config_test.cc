@@ -271,5 +271,16 @@ TEST_F(ConfigTest, LoadedSecretIsRedactedFromLogText) {
   EXPECT_EQ(redact("sending s3cr3t-value now"), "sending *** now");
 }
 
+TEST_F(ConfigTest, MetricsFileIsAPathRelativeToTheConfigFile) {
+  const auto path = write("c.json", R"({"metrics_file": "metrics/lfbatch.prom"})");
+  auto config = load_config(path);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->metrics_file, (dir_ / "metrics/lfbatch.prom").string());
+  const auto wrong = write("w.json", R"({"metrics_file": 3})");
+  auto bad = load_config(wrong);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error().message, HasSubstr("\"metrics_file\" must be a string"));
+}
+
 }  // namespace
 }  // namespace lf

@@ -6,6 +6,7 @@ namespace lf {
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitSomeRejected = 1;  // enqueue: some sources rejected, the rest queued
+inline constexpr int kExitChecksFailed = 1;  // doctor: at least one check failed
 inline constexpr int kExitUsage = 2;         // bad flags, config file or LFBATCH_* value
 inline constexpr int kExitDatabase = 3;      // database missing, unreadable, too new, or a store error
 // Codes 4 and up belong to `run` and later subcommands; add them here.

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   lf::register_report_command(app, global, exit_code);
   lf::register_retry_command(app, global, exit_code);
   lf::register_jobs_command(app, global, exit_code);
+  lf::register_doctor_command(app, global, exit_code);
   // Other subcommands: add each registrar call here with its *_command.cc
   // (src/cli/CMakeLists.txt): run, report, retry, jobs.
 

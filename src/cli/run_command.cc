@@ -14,6 +14,7 @@
 #include "cli/command.h"
 #include "cli/command_support.h"
 #include "cli/exit_codes.h"
+#include "cli/run_metrics.h"
 #include "runner/run_limits.h"
 #include "runner/runner.h"
 
@@ -37,6 +38,7 @@ struct RunArgs {
   bool no_reuse = false;
   bool send_file_names = false;
   std::string image_id_max_age;  // empty: the config's
+  std::string metrics_file;  // --metrics-file; empty: the config's metrics_file
 };
 
 // The run's settings as recorded in runs.settings: what a reader of a report
@@ -152,7 +154,8 @@ Result<RunOptions> run_options(const Config& config, const Credentials& credenti
   return o;
 }
 
-int run_run(const GlobalOptions& global, const RunArgs& args) {
+// `finished` receives the runner's summary once the runner ran.
+int run_run(const GlobalOptions& global, const RunArgs& args, std::optional<FinishedRun>& finished) {
   Result<Config> config = effective_config(global);
   if (!config) return fail(config.error(), kExitUsage);
   {
@@ -172,6 +175,7 @@ int run_run(const GlobalOptions& global, const RunArgs& args) {
   }
 
   FinishedRun summary = run_queue(*options);
+  finished = summary;
   if (summary.run_id == 0) {
     // The run never started: the detail says why.
     spdlog::error("{}", summary.detail);
@@ -231,7 +235,14 @@ void register_run_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
                   "of the bytes, e.g. 7d, 12h; 0 = always upload (default: config, 7d)");
   cmd->add_option("--progress", args->progress,
                   "auto (a bar on a terminal, else a log line every 10 s), bar, lines or none");
-  cmd->callback([&global, &exit_code, args] { exit_code = run_run(global, *args); });
+  cmd->add_option("--metrics-file", args->metrics_file,
+                  "Write a Prometheus text file (node_exporter textfile collector) at the end of "
+                  "the run, atomically (default: the config's metrics_file; none)");
+  cmd->callback([&global, &exit_code, args] {
+    std::optional<FinishedRun> finished;
+    exit_code = run_run(global, *args, finished);
+    write_run_metrics(global, args->metrics_file, finished ? &*finished : nullptr, exit_code);
+  });
 }
 
 }  // namespace lf
