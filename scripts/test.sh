@@ -3,7 +3,8 @@
 # the sanitizer trees, runs every test in both, and runs the demo's short form
 # (scripts/demo.sh --short: the same steps with fewer photos) and the chaos
 # script's short form (scripts/chaos.sh: SIGKILLs, then nothing lost) on the
-# normal tree, then the install and the package (scripts/test_install.sh:
+# normal tree, the bill of an archive with duplicates and rejects
+# (scripts/economy.sh: one call per distinct valid image), then the install and the package (scripts/test_install.sh:
 # cmake --install and the demo with the installed binaries;
 # scripts/test_package.sh: the .deb built from ccache, dpkg -i, checked, dpkg -r).
 set -euo pipefail
@@ -21,6 +22,8 @@ for flavour in normal sanitize; do
     bash scripts/demo.sh --short --no-build || status=1
     echo "== chaos (scripts/chaos.sh 600 4 16, strict: nothing lost, wrong or unrecorded) =="
     CHAOS_STRICT=1 bash scripts/chaos.sh 600 4 16 || status=1
+    echo "== economy (scripts/economy.sh 400: billed calls per distinct valid image must be 1.00) =="
+    bash scripts/economy.sh 400 || status=1
     echo "== install (scripts/test_install.sh: cmake --install, the demo's steps with the installed binaries) =="
     bash scripts/test_install.sh --no-build || status=1
     echo "== package (scripts/test_package.sh: the .deb installed, checked, removed) =="
