@@ -750,5 +750,146 @@ TEST_F(JobQueueTest, ADeadRunsUnansweredAttemptsBecomeInDoubtAndCountOnTheirJobs
   EXPECT_EQ(*queue_->mark_in_doubt(dead), 0) << "marking twice changes nothing";
 }
 
+// ---- pay only for what counts (schema/004_content.sql)
+
+NewJob path_job(const std::string& source, bool auto_rotate = false) {
+  NewJob job;
+  job.kind = SourceKind::kPath;
+  job.source = source;
+  job.auto_rotate = auto_rotate;
+  return job;
+}
+
+TEST_F(JobQueueTest, APreflightRejectionIsQueuedFailedDecidedLocallyAndCounted) {
+  NewJob bad = path_job("/a/notes.jpg");
+  bad.rejected = LocalVerdict{ApiStatus::kCorruptImage, "not an image (decided locally)"};
+  EnqueueCounts counts = enqueue({path_job("/a/ok.jpg"), bad});
+  EXPECT_EQ(counts.added, 2);
+  EXPECT_EQ(counts.rejected_by_preflight, 1);
+  EXPECT_EQ(cell("SELECT state || ' ' || api_status || ' ' || decided_by || ' ' || attempts ||"
+                 " ' ' || reason FROM jobs WHERE source = '/a/notes.jpg'"),
+            "failed CORRUPT_IMAGE preflight 0 not an image (decided locally)");
+  auto c = queue_->counts(1000);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->by_state["failed"], 1);
+  EXPECT_EQ(c->by_state["pending"], 1);
+  EXPECT_EQ(c->by_status["CORRUPT_IMAGE"], 1);
+  // Never leased: only the good one is.
+  EXPECT_EQ(lease(10, "run-1", 2000).size(), 1u);
+}
+
+TEST_F(JobQueueTest, AgainQueuesJobsThatNeverTakeAnEarlierAnswer) {
+  enqueue({path_job("/a/1.jpg")});
+  enqueue({path_job("/a/1.jpg")}, /*again=*/true);
+  EXPECT_EQ(rows("SELECT no_reuse FROM jobs ORDER BY id", 1), "0\n1\n");
+  auto jobs = lease(10, "run-1", 2000);
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_NE(jobs[0].no_reuse, jobs[1].no_reuse);
+}
+
+TEST_F(JobQueueTest, ReusedAndPreflightSettlementsWriteNoAttemptAndKeepTheContentHash) {
+  enqueue({path_job("/a/1.jpg"), path_job("/a/2.jpg"), path_job("/a/3.jpg")});
+  auto jobs = lease(3, "run-1", 2000);
+  ASSERT_EQ(jobs.size(), 3u);
+  Settlement sent = settlement(jobs[0].id, SettleKind::kDone, ok_outcome(jobs[0].id, 0.8));
+  sent.content_hash = "aaaa";
+  Settlement copy = settlement(jobs[1].id, SettleKind::kDone, ok_outcome(jobs[0].id, 0.8));
+  copy.decided_by = Decider::kReused;
+  copy.reused_from = jobs[0].id;
+  copy.content_hash = "aaaa";
+  Settlement local = settlement(jobs[2].id, SettleKind::kFailed,
+                                api_outcome(jobs[2].id, ApiStatus::kInvalidImageFormatOrSize));
+  local.decided_by = Decider::kPreflight;
+  EXPECT_EQ(settle({sent, copy, local}, "run-1"), 0);
+  EXPECT_EQ(rows("SELECT id, attempts, coalesce(decided_by, 'api'), coalesce(reused_from, '-'),"
+                 " coalesce(content_hash, '-'), verify_score FROM jobs ORDER BY id", 6),
+            std::to_string(jobs[0].id) + " 1 api - aaaa 0.8\n" +
+                std::to_string(jobs[1].id) + " 0 reused " + std::to_string(jobs[0].id) +
+                " aaaa 0.8\n" + std::to_string(jobs[2].id) + " 0 preflight - - \n");
+  EXPECT_EQ(cell("SELECT count(*) FROM attempts"), "1");
+}
+
+TEST_F(JobQueueTest, FindContentTakesTheNewestVerdictOnTheImageAndARecentUpload) {
+  enqueue({path_job("/a/1.jpg"), path_job("/a/2.jpg"), path_job("/a/3.jpg"),
+           path_job("/a/4.jpg", /*auto_rotate=*/true)});
+  auto jobs = lease(4, "run-1", 2000);
+  ASSERT_EQ(jobs.size(), 4u);
+  // Job 1: OK with an image_id, answered at 3000. Job 2: same content,
+  // INTERNAL_ERROR for good (not a verdict on the image). Job 4: rotated.
+  Settlement ok = settlement(jobs[0].id, SettleKind::kDone, ok_outcome(jobs[0].id, 0.9));
+  ok.content_hash = "h1";
+  Settlement flaky = settlement(jobs[1].id, SettleKind::kFailed,
+                                api_outcome(jobs[1].id, ApiStatus::kInternalError));
+  flaky.content_hash = "h1";
+  Settlement rotated = settlement(jobs[3].id, SettleKind::kFailed,
+                                  api_outcome(jobs[3].id, ApiStatus::kFaceDetectionFailed,
+                                              "no face detected"));
+  rotated.content_hash = "h1";
+  settle({ok, flaky, rotated}, "run-1", 3000);
+
+  auto found = queue_->find_content("h1", /*auto_rotate=*/false, true, /*not_before=*/2500);
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ASSERT_TRUE(found->answer.has_value());
+  EXPECT_EQ(found->answer->job_id, jobs[0].id);  // the INTERNAL_ERROR is skipped
+  EXPECT_TRUE(found->answer->done);
+  EXPECT_EQ(found->answer->answer.verify_score, 0.9);
+  ASSERT_TRUE(found->upload.has_value());
+  EXPECT_EQ(found->upload->image_id, "img-" + std::to_string(jobs[0].id));
+  EXPECT_EQ(found->upload->uploaded_at, 3000);
+
+  // auto_rotate is part of the content's identity for answers, not for uploads.
+  found = queue_->find_content("h1", /*auto_rotate=*/true, true, 2500);
+  ASSERT_TRUE(found.ok());
+  ASSERT_TRUE(found->answer.has_value());
+  EXPECT_EQ(found->answer->answer.status, ApiStatus::kFaceDetectionFailed);
+  EXPECT_FALSE(found->answer->done);
+  EXPECT_TRUE(found->upload.has_value());
+
+  // An upload older than not_before is not offered; no answer when not asked.
+  found = queue_->find_content("h1", false, /*want_answer=*/false, 3001);
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->answer.has_value());
+  EXPECT_FALSE(found->upload.has_value());
+  found = queue_->find_content("unknown", false, true, 1);
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->answer || found->upload);
+}
+
+TEST_F(JobQueueTest, AKeptAttemptIsCompletedWhileTheJobStaysLeased) {
+  enqueue({path_job("/a/1.jpg")});
+  auto jobs = lease(1, "run-1", 2000);
+  ASSERT_EQ(jobs.size(), 1u);
+  SentAttempt sent;
+  sent.job_id = jobs[0].id;
+  sent.started_at = 2100;
+  sent.sent_image_id = "img-old";
+  auto ids = queue_->record_sent(std::vector<SentAttempt>{sent}, 0);
+  ASSERT_TRUE(ids.ok());
+  Settlement keep = settlement(jobs[0].id, SettleKind::kKeep,
+                               api_outcome(jobs[0].id, ApiStatus::kImageIdNotExist));
+  keep.attempt_id = (*ids)[0];
+  keep.attempt_disposition = "image_id_expired";
+  EXPECT_EQ(settle({keep}, "run-1"), 0);
+  EXPECT_EQ(cell("SELECT state || ' ' || attempts FROM jobs"), "leased 0");
+  EXPECT_EQ(cell("SELECT disposition || ' ' || api_status || ' ' || sent_image_id FROM attempts"),
+            "image_id_expired IMAGE_ID_NOT_EXIST img-old");
+}
+
+TEST_F(JobQueueTest, RequestsSinceADayStartAreCountedFromTheAttempts) {
+  enqueue(urls(3));
+  auto jobs = lease(3, "run-1", 2000);
+  std::vector<SentAttempt> sent;
+  for (UnixMillis at : {900, 1000, 1500}) {
+    SentAttempt s;
+    s.job_id = jobs[0].id;
+    s.started_at = at;
+    sent.push_back(s);
+  }
+  ASSERT_TRUE(queue_->record_sent(sent, 0).ok());
+  EXPECT_EQ(*queue_->count_requests_since(1000), 2);
+  EXPECT_EQ(*queue_->count_requests_since(0), 3);
+  EXPECT_EQ(*queue_->count_requests_since(1501), 0);
+}
+
 }  // namespace
 }  // namespace lf
