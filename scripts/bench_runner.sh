@@ -12,7 +12,8 @@
 #     runner reaches at least half of wrk's rate.
 #
 # Usage: scripts/bench_runner.sh [rate-seconds] [throughput-seconds]
-#        (env: LF_BUILD_DIR, default build; CONCURRENCY, default 64)
+#        (env: LF_BUILD_DIR, default build; CONCURRENCY, default 64;
+#        LFBATCH_BASELINE=path: also measure that lfbatch's throughput, same server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rate_seconds="${1:-30}"
@@ -50,23 +51,26 @@ png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2,
 open(sys.argv[1], "wb").write(png)
 EOF
 
-# A queue of `n` jobs, each a hard link to the same PNG (distinct sources,
-# identical bytes: the same upload wrk sends).
+# A queue of `n` jobs, each its own PNG: the same 64x48 picture as wrk's
+# upload with a tEXt chunk numbering it, so every file is distinct content
+# (identical files would be verified once and the rest reuse that answer)
+# and of the same size.
 make_queue() {  # args: db n
   local db=$1 n=$2
   mkdir -p "$work/imgs"
   python3 - "$work/face.png" "$work/imgs" "$n" <<'EOF'
-import os, sys
+import os, struct, sys, zlib
 src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 data = open(src, "rb").read()
+end = data.rindex(b"IEND") - 4  # the IEND chunk's length field
 for i in range(n):
     p = os.path.join(out, f"{i}.png")
     if os.path.exists(p):
         continue
-    base = os.path.join(out, f"src{i // 50000}.bin")  # a file may have at most ~65000 links
-    if not os.path.exists(base):
-        open(base, "wb").write(data)
-    os.link(base, p)
+    text = b"tEXt" + b"Comment\0" + f"{i:010d}".encode()
+    chunk = struct.pack(">I", len(text) - 4) + text + struct.pack(">I", zlib.crc32(text) & 0xFFFFFFFF)
+    with open(p, "wb") as f:
+        f.write(data[:end] + chunk + data[end:])
 EOF
   rm -f "$db" "$db"-*
   "$lfbatch" --quiet init --db "$db" >/dev/null
@@ -135,12 +139,22 @@ start_lfemu
 LF_BENCH_IMAGE="$work/face.png" wrk -t1 -c"$concurrency" -d"${tp_seconds}s" -s "$work/upload.lua" "$url" \
   >"$work/wrk.txt"
 wrk_rps=$(sed -n 's/^Requests\/sec: *//p' "$work/wrk.txt")
-# Enough jobs for the runner to be busy the whole time at up to 2x wrk's rate.
-jobs=$(python3 -c "print(int(float('$wrk_rps') * $tp_seconds * 2) + 1000)")
+# Enough jobs for the runner to be busy the whole time at up to 1.2x wrk's rate.
+jobs=$(python3 -c "print(int(float('$wrk_rps') * $tp_seconds * 1.2) + 1000)")
 make_queue "$work/tp.db" "$jobs"
 curl -s -X POST "$url/_admin/reset-stats" >/dev/null
 summary=$("$lfbatch" --quiet run --db "$work/tp.db" --endpoint "$endpoint" --concurrency "$concurrency" \
   --for "${tp_seconds}s" --json --progress none || true)
+if [[ -n "${LFBATCH_BASELINE:-}" ]]; then
+  # Another lfbatch (e.g. the previous release) on the same queue and server.
+  current=$lfbatch
+  lfbatch=$LFBATCH_BASELINE
+  make_queue "$work/tp-baseline.db" "$jobs"
+  baseline=$("$lfbatch" --quiet run --db "$work/tp-baseline.db" --endpoint "$endpoint" \
+    --concurrency "$concurrency" --for "${tp_seconds}s" --json --progress none || true)
+  lfbatch=$current
+  echo "baseline lfbatch ($LFBATCH_BASELINE): $(json_field "$baseline" req_per_s) req/s"
+fi
 stop_lfemu
 runner_rps=$(json_field "$summary" req_per_s)
 python3 - "$wrk_rps" "$runner_rps" "$summary" <<'EOF'
