@@ -5,6 +5,8 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 
@@ -13,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
+#include "image/synthetic_image.h"
 #include "store/database.h"
 #include "store/job_queue.h"
 #include "store/run_log.h"
@@ -316,6 +319,90 @@ TEST_F(RunnerTest, PermanentFailuresAreStoredWithTheirReason) {
   EXPECT_EQ(scalar("SELECT count(*) FROM jobs WHERE state = 'failed' AND reason = 'no face detected' "
                    "AND api_status = 'FACE_DETECTION_FAILED' AND http_status = 400"), 10);
   EXPECT_EQ(s.stats.by_code["FACE_DETECTION_FAILED"], 10);
+}
+
+// Path jobs: `copies` files with identical bytes (a real PNG) and
+// `distinct` files of their own.
+void write_photos(const std::string& dir, int copies, int distinct) {
+  std::filesystem::create_directories(dir);
+  const std::string same = make_image(ImageFormat::kPng, 32, 32, "same");
+  for (int i = 0; i < copies; ++i) {
+    std::ofstream(dir + "/copy" + std::to_string(i) + ".png", std::ios::binary) << same;
+  }
+  for (int i = 0; i < distinct; ++i) {
+    std::ofstream(dir + "/own" + std::to_string(i) + ".png", std::ios::binary)
+        << make_image(ImageFormat::kPng, 32, 32, "own" + std::to_string(i));
+  }
+}
+
+TEST_F(RunnerTest, IdenticalFilesShareOneRequestEvenWhenItsFirstAnswerIsAThrottle) {
+  const std::string photos = dir_.file("photos");
+  write_photos(photos, 6, 2);
+  {
+    auto db = Database::open(db_path_, false);
+    ASSERT_TRUE(db.ok());
+    JobQueue queue(**db);
+    std::vector<NewJob> jobs;
+    for (const auto& entry : std::filesystem::directory_iterator(photos)) {
+      NewJob job;
+      job.source = entry.path().string();
+      jobs.push_back(job);
+    }
+    ASSERT_TRUE(queue.enqueue(jobs, false, 1000).ok());
+  }
+  std::map<JobId, int> calls_per_job;
+  // The first request is throttled: its followers go back to the queue and
+  // the content is sent again once, not once per copy.
+  bool throttled = false;
+  FinishedRun s = run_queue(options([&](const Job& j, int) {
+    ++calls_per_job[j.id];
+    if (!throttled && j.source.find("copy") != std::string::npos) {
+      throttled = true;
+      return answer(j, ApiStatus::kRateLimitExceeded);
+    }
+    return answer(j, ApiStatus::kOk);
+  }));
+  EXPECT_TRUE(throttled);
+  EXPECT_EQ(s.end, RunEnd::kCompleted) << s.detail;
+  EXPECT_EQ(jobs_in("done"), 8);
+  // 2 distinct + the shared content once, + the throttled try.
+  EXPECT_EQ(s.stats.requests, 4);
+  EXPECT_EQ(scalar("SELECT count(*) FROM attempts WHERE disposition <> 'throttled'"), 3);
+  EXPECT_EQ(scalar("SELECT count(*) FROM jobs WHERE decided_by = 'reused'"), 5);
+  EXPECT_EQ(s.stats.reused, 5);
+  // Each copy carries the score of the one request that answered for it.
+  EXPECT_EQ(scalar("SELECT count(DISTINCT verify_score) FROM jobs WHERE source LIKE '%copy%'"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM jobs j JOIN jobs o ON o.id = j.reused_from"
+                   " WHERE j.verify_score = o.verify_score AND o.decided_by IS NULL"),
+            5);
+}
+
+TEST_F(RunnerTest, AFileThatVanishedOrBrokeAfterEnqueueFailsItsOwnJobWithoutARequest) {
+  const std::string photos = dir_.file("photos");
+  write_photos(photos, 0, 3);
+  {
+    auto db = Database::open(db_path_, false);
+    ASSERT_TRUE(db.ok());
+    JobQueue queue(**db);
+    std::vector<NewJob> jobs;
+    for (int i = 0; i < 3; ++i) {
+      NewJob job;
+      job.source = photos + "/own" + std::to_string(i) + ".png";
+      jobs.push_back(job);
+    }
+    ASSERT_TRUE(queue.enqueue(jobs, false, 1000).ok());
+  }
+  std::filesystem::remove(photos + "/own0.png");
+  std::ofstream(photos + "/own1.png", std::ios::binary | std::ios::trunc) << "garbage";
+  FinishedRun s = run_queue(options([](const Job& j, int) { return answer(j, ApiStatus::kOk); }));
+  EXPECT_EQ(s.end, RunEnd::kCompleted) << s.detail;
+  EXPECT_EQ(s.stats.requests, 1);
+  EXPECT_EQ(s.stats.decided_locally, 2);
+  EXPECT_EQ(scalar("SELECT count(*) FROM attempts"), 1);
+  EXPECT_EQ(scalar("SELECT count(*) FROM jobs WHERE decided_by = 'preflight' AND state = 'failed'"
+                   " AND ((source LIKE '%own0.png' AND api_status = 'LOCAL_FILE_ERROR') OR"
+                   "      (source LIKE '%own1.png' AND api_status = 'CORRUPT_IMAGE'))"),
+            2);
 }
 
 }  // namespace
