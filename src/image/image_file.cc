@@ -53,15 +53,28 @@ Result<ImageFile> read_image_file(const std::string& path, const ImageLimits& li
                           std::to_string(limits.max_bytes) + " bytes";
     return file;
   }
-  // Up to one byte past the limit: a file that grew since fstat is caught.
+  // Exactly the size fstat gave, then one probe for bytes past it: a file
+  // that grew since is read on (up to one byte past the limit, which
+  // catches it), one that shrank is cut where it ends. No slack capacity: the
+  // bytes are held until their request is answered.
   const std::size_t cap = static_cast<std::size_t>(limits.max_bytes) + 1;
   auto bytes = std::make_shared<std::string>();
-  bytes->resize(std::min<std::size_t>(static_cast<std::size_t>(size), cap));
+  bytes->resize(static_cast<std::size_t>(size));
   std::size_t have = 0;
   for (;;) {
     if (have == bytes->size()) {
-      if (bytes->size() >= cap) break;
-      bytes->resize(std::min(cap, bytes->size() + 64 * 1024));  // it grew: read on
+      char probe[4096];
+      const std::size_t room = std::min(sizeof probe, cap - have);
+      if (room == 0) break;
+      const ssize_t n = ::read(fd.get(), probe, room);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return os_error(path, errno);
+      }
+      if (n == 0) break;  // the end, as expected
+      bytes->append(probe, static_cast<std::size_t>(n));
+      have += static_cast<std::size_t>(n);
+      continue;
     }
     const ssize_t n = ::read(fd.get(), bytes->data() + have, bytes->size() - have);
     if (n < 0) {
