@@ -28,6 +28,25 @@ std::optional<double> ReportSummary::pass_rate() const {
   return static_cast<double>(passed) / static_cast<double>(scored());
 }
 
+std::int64_t ReportSummary::decided_by(std::string_view name) const {
+  for (const NamedCount& c : by_decider) {
+    if (c.name == name) return c.count;
+  }
+  return 0;
+}
+
+std::int64_t ReportSummary::sent_by_image_id() const {
+  std::int64_t n = 0;
+  for (const RunSummary& r : runs) n += r.sent_by_image_id;
+  return n;
+}
+
+std::int64_t ReportSummary::image_ids_expired() const {
+  std::int64_t n = 0;
+  for (const RunSummary& r : runs) n += r.image_ids_expired;
+  return n;
+}
+
 std::string format_duration(double seconds) {
   if (seconds < 60) return fmt::format("{:.1f}s", seconds);
   const auto total = static_cast<long long>(std::llround(seconds));
