@@ -2,7 +2,10 @@
 -- demos, generated with sqlite3 alone: :jobs jobs (set by the caller with
 -- .parameter set :jobs N), ~86% scored (a genuine/impostor mix of scores),
 -- ~10% failed with the spec's reasons, the rest pending; three runs, with
--- throttled and retried attempts. Run on a database made by `lfbatch init`.
+-- throttled and retried attempts; what schema 004 saves (half the corrupt
+-- and undersized files failed by pre-flight at enqueue, every 25th done job
+-- a reused answer, every 40th sent by image_id, some of those ids expired).
+-- Run on a database made by `lfbatch init`.
 INSERT INTO runs (id, started_at, finished_at, host, ended_how, ended_detail) VALUES
   (1, 1764000000000, 1764001800000, 'batch-01', 'out_of_quota', 'OUT_OF_QUOTA after 40% of the queue'),
   (2, 1764090000000, 1764092400000, 'batch-01', 'completed', NULL),
@@ -35,6 +38,12 @@ SELECT i,
               ELSE 1764180000000 + (i - :jobs * 9 / 10) * 600000 / (:jobs / 10) END END
 FROM r;
 
+-- Pre-flight at enqueue (no run, no request) and reused answers (no request).
+UPDATE jobs SET decided_by = 'preflight', attempts = 0, request_id = NULL, http_status = NULL,
+                finished_at = created_at
+ WHERE state = 'failed' AND api_status IN ('CORRUPT_IMAGE', 'INVALID_IMAGE_FORMAT_OR_SIZE') AND id % 2 = 0;
+UPDATE jobs SET decided_by = 'reused', reused_from = id - 1, attempts = 0 WHERE state = 'done' AND id % 25 = 1;
+
 -- One answered attempt per finished job, a 500 before it for some, and a
 -- throttled one for every 20th.
 INSERT INTO attempts (job_id, run_id, started_at, finished_at, http_status, api_status, reason, request_id,
@@ -42,7 +51,7 @@ INSERT INTO attempts (job_id, run_id, started_at, finished_at, http_status, api_
 SELECT id, CASE WHEN finished_at < 1764090000000 THEN 1 WHEN finished_at < 1764180000000 THEN 2 ELSE 3 END,
        finished_at - 420, finished_at, http_status, api_status, reason, request_id, verify_score, image_id, 420,
        CASE state WHEN 'done' THEN 'done' ELSE 'permanent_failure' END
-FROM jobs WHERE finished_at IS NOT NULL;
+FROM jobs WHERE finished_at IS NOT NULL AND decided_by IS NULL;
 INSERT INTO attempts (job_id, run_id, started_at, finished_at, http_status, api_status, request_id, latency_ms,
                       disposition)
 SELECT id, CASE WHEN finished_at < 1764090000000 THEN 1 WHEN finished_at < 1764180000000 THEN 2 ELSE 3 END,
@@ -51,4 +60,22 @@ FROM jobs WHERE attempts = 2;
 INSERT INTO attempts (job_id, run_id, started_at, finished_at, http_status, api_status, latency_ms, disposition)
 SELECT id, CASE WHEN finished_at < 1764090000000 THEN 1 WHEN finished_at < 1764180000000 THEN 2 ELSE 3 END,
        finished_at - 3000, finished_at - 2990, 403, 'RATE_LIMIT_EXCEEDED', 10, 'throttled'
-FROM jobs WHERE finished_at IS NOT NULL AND id % 20 = 0;
+FROM jobs WHERE finished_at IS NOT NULL AND decided_by IS NULL AND id % 20 = 0;
+
+-- Every 40th answered path job sent an earlier upload's image_id; for one in
+-- 8 of those the id had expired (IMAGE_ID_NOT_EXIST) and the bytes went up.
+UPDATE attempts SET sent_image_id = printf('%032x', job_id * 7919)
+ WHERE disposition IN ('done', 'permanent_failure') AND job_id % 40 = 3 AND job_id % 10 <> 0;
+INSERT INTO attempts (job_id, run_id, started_at, finished_at, http_status, api_status, reason, request_id,
+                      latency_ms, disposition, sent_image_id)
+SELECT id, CASE WHEN finished_at < 1764090000000 THEN 1 WHEN finished_at < 1764180000000 THEN 2 ELSE 3 END,
+       finished_at - 1200, finished_at - 1000, 400, 'IMAGE_ID_NOT_EXIST', 'image_id not exist', 'TIDexpired', 200,
+       'image_id_expired', printf('%032x', id * 104729)
+FROM jobs WHERE finished_at IS NOT NULL AND decided_by IS NULL AND id % 320 = 43;
+
+-- The runs' counters, as the runner keeps them.
+UPDATE runs SET
+  reused = (SELECT count(*) FROM jobs j WHERE j.decided_by = 'reused' AND
+            CASE WHEN j.finished_at < 1764090000000 THEN 1 WHEN j.finished_at < 1764180000000 THEN 2 ELSE 3 END
+            = runs.id),
+  sent_by_image_id = (SELECT count(*) FROM attempts a WHERE a.run_id = runs.id AND a.sent_image_id IS NOT NULL);

@@ -38,6 +38,7 @@ h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;margin-top:32px;border-bot
 .card span{color:#666;font-size:12px}table{border-collapse:collapse;font-size:13px;margin:8px 0}
 td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f5f5f5}
 td.n{text-align:right;font-variant-numeric:tabular-nums}tr.hl td{background:#fff3cd;font-weight:bold}
+#runs{font-size:12px}#runs td,#runs th{padding:3px 5px}
 .src{word-break:break-all;max-width:420px}.t{white-space:nowrap}.note{font-size:13px;color:#555}svg text{font-size:11px;fill:#333}
 )";
 
@@ -136,6 +137,56 @@ void write_bars_svg(std::string_view id, std::string_view title, const std::vect
   out << "</svg>\n";
 }
 
+// Who decided the final jobs, as one bar split API / pre-flight / reused,
+// with a legend giving each count and share.
+void write_decider_svg(const ReportSummary& s, std::ostream& out) {
+  struct Part {
+    const char* name;
+    const char* label;
+    const char* colour;
+  };
+  static constexpr Part kParts[] = {
+      {"api", "API (a request was paid for)", "#1565c0"},
+      {"preflight", "pre-flight (checked locally, nothing sent)", "#8e24aa"},
+      {"reused", "reused (identical content answered before, nothing sent)", "#00897b"},
+  };
+  std::int64_t total = 0;
+  for (const Part& p : kParts) total += s.decided_by(p.name);
+  constexpr double kW = 760, kBar = 700, kLeft = 0, kBarH = 26, kRow = 20;
+  const double height = kBarH + 12 + kRow * 3;
+  out << fmt::format(
+      R"(<svg id="decider-breakdown" width="{}" height="{:.0f}" viewBox="0 0 {} {:.0f}" role="img"><title>done and failed jobs by who decided</title>)",
+      kW, height, kW, height);
+  out << "\n";
+  if (total == 0) {
+    out << fmt::format(R"(<rect x="{}" y="0" width="{}" height="{}" fill="#eceff1"/>)", kLeft, kBar, kBarH);
+    out << fmt::format(R"(<text x="{}" y="17" text-anchor="middle">no done or failed jobs</text>)",
+                       kLeft + kBar / 2);
+    out << "\n";
+  }
+  double x = kLeft;
+  for (const Part& p : kParts) {
+    const std::int64_t n = s.decided_by(p.name);
+    if (total == 0 || n == 0) continue;
+    const double w = kBar * static_cast<double>(n) / static_cast<double>(total);
+    out << fmt::format(
+        R"(<rect class="decider" x="{:.1f}" y="0" width="{:.1f}" height="{}" fill="{}"><title>{}: {} ({})</title></rect>)",
+        x, std::max(w, 1.0), kBarH, p.colour, p.name, num(n), pct(n, total));
+    out << "\n";
+    x += w;
+  }
+  for (std::size_t i = 0; i < std::size(kParts); ++i) {
+    const Part& p = kParts[i];
+    const double y = kBarH + 12 + kRow * static_cast<double>(i);
+    const std::int64_t n = s.decided_by(p.name);
+    out << fmt::format(R"(<rect x="{}" y="{:.1f}" width="12" height="12" fill="{}"/>)", kLeft, y, p.colour);
+    out << fmt::format(R"(<text x="{}" y="{:.1f}">{} {} ({})</text>)", kLeft + 18, y + 10, html_escape(p.label),
+                       num(n), pct(n, total));
+    out << "\n";
+  }
+  out << "</svg>\n";
+}
+
 std::string run_colour(const RunSummary& r) {
   if (!r.finished_at) return "#90a4ae";
   if (r.ended_how == "completed") return "#2e7d32";
@@ -214,6 +265,8 @@ void write_html_report(const ReportSummary& s, std::ostream& out) {
   }
   out << fmt::format("<div class=\"card\"><b>{}</b><span>pass at {:g} ({} of {} scored)</span></div>",
                      pct(s.passed, s.scored()), s.threshold, num(s.passed), num(s.scored()));
+  out << fmt::format("<div class=\"card\"><b>{}</b><span>calls saved (pre-flight, reused)</span></div>",
+                     num(s.calls_saved()));
   out << "</div>\n";
 
   out << "<h2>Scores</h2>\n";
@@ -240,21 +293,49 @@ void write_html_report(const ReportSummary& s, std::ostream& out) {
   write_bars_svg("state-breakdown", "jobs by state", s.by_state, false, out);
   write_bars_svg("status-breakdown", "done and failed jobs by last API status", s.by_status, true, out);
 
+  out << "<h2>Who decided</h2>\n";
+  write_decider_svg(s, out);
+  // Always shown, zeros included: an auditor sees that it was checked.
+  out << "<table id=\"not-paid-for\"><tr><th>not paid for</th><th>count</th></tr>\n";
+  out << fmt::format("<tr><td>decided locally by pre-flight (the API would have rejected them)</td>"
+                     "<td class=\"n\">{}</td></tr>\n",
+                     num(s.decided_by("preflight")));
+  out << fmt::format("<tr><td>identical to an answered image (reused)</td><td class=\"n\">{}</td></tr>\n",
+                     num(s.decided_by("reused")));
+  out << fmt::format("<tr class=\"hl\"><td>calls saved</td><td class=\"n\">{}</td></tr>\n",
+                     num(s.calls_saved()));
+  out << fmt::format("<tr><td>uploads replaced by an earlier image_id, in the runs listed</td>"
+                     "<td class=\"n\">{}</td></tr>\n",
+                     num(s.sent_by_image_id()));
+  out << fmt::format("<tr><td>&nbsp;&nbsp;of which the image_id had expired and the bytes were uploaded</td>"
+                     "<td class=\"n\">{}</td></tr>\n",
+                     num(s.image_ids_expired()));
+  out << "</table>\n";
+  out << "<p class=\"note\">Jobs are counted within the filter, pre-flight at enqueue included "
+         "(it belongs to no run); the runs table below has each run's own figures.</p>\n";
+
   out << "<h2>Runs</h2>\n";
   write_timeline_svg(s, out);
   if (!s.runs.empty()) {
     out << "<table id=\"runs\"><tr><th>run</th><th>started (UTC)</th><th>duration</th><th>requests</th>"
            "<th>req/s</th><th>throttled</th><th>quota used</th><th>transport failures</th>"
            "<th title=\"sent by a run that died before storing the answer: maybe billed\">in doubt</th>"
-           "<th>done</th><th>failed</th><th>ended</th></tr>\n";
+           "<th>done</th><th>failed</th>"
+           "<th title=\"jobs the run failed by pre-flight: no request\">pre-flight</th>"
+           "<th title=\"jobs given the answer for identical content: no request\">reused</th>"
+           "<th title=\"requests that sent an earlier upload's image_id instead of the bytes\">by image_id</th>"
+           "<th title=\"of those, the image_id had expired: the bytes were then uploaded\">expired</th>"
+           "<th>ended</th></tr>\n";
     for (const RunSummary& r : s.runs) {
       out << fmt::format(
           "<tr><td>#{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1f}</td>"
           "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
+          "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
           "<td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}{}</td></tr>\n",
           r.id, format_iso8601_utc(r.started_at), format_duration(r.duration_seconds()), num(r.requests),
           r.requests_per_second(), num(r.throttled), num(r.quota_used), num(r.transport_failures),
-          num(r.in_doubt), num(r.done), num(r.failed),
+          num(r.in_doubt), num(r.done), num(r.failed), num(r.decided_locally), num(r.reused),
+          num(r.sent_by_image_id), num(r.image_ids_expired),
           html_escape(r.finished_at ? (r.ended_how.empty() ? "finished" : r.ended_how)
                                     : "not finished"),
           r.ended_detail.empty() ? "" : " — " + html_escape(r.ended_detail));

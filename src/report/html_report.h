@@ -1,6 +1,7 @@
 // The HTML report: one self-contained page (no script, no network, no CDN;
 // a Content-Security-Policy forbids loading anything) with the score
-// histogram and the status breakdown as inline SVG, the runs on a
+// histogram, the status breakdown and who decided (API / pre-flight /
+// reused, with what was not paid for) as inline SVG, the runs on a
 // timeline, and a table of failures with their reasons. Every text that
 // comes from the database is HTML-escaped. Pure: data in, HTML out.
 #pragma once

@@ -64,6 +64,38 @@ TEST(HtmlReport, HasTheHistogramStatusAndTimelineAsInlineSvg) {
   EXPECT_NE(html.find("<table id=\"failures\">"), std::string::npos);
 }
 
+TEST(HtmlReport, ShowsWhoDecidedAndWhatEachRunSaved) {
+  ReportSummary s = sample();
+  s.by_decider = {{"api", 2}, {"preflight", 1}, {"reused", 1}};
+  s.runs[0].decided_locally = 1;
+  s.runs[0].reused = 1;
+  s.runs[0].sent_by_image_id = 3;
+  s.runs[0].image_ids_expired = 1;
+  const std::string html = render(s);
+  EXPECT_NE(html.find("<h2>Who decided</h2>"), std::string::npos);
+  EXPECT_NE(html.find("<svg id=\"decider-breakdown\""), std::string::npos);
+  // One segment per decider that decided something, each with its count.
+  std::size_t parts = 0;
+  for (std::size_t p = html.find("class=\"decider\""); p != std::string::npos;
+       p = html.find("class=\"decider\"", p + 1)) {
+    ++parts;
+  }
+  EXPECT_EQ(parts, 3u);
+  EXPECT_NE(html.find("<title>api: 2 (50.0%)</title>"), std::string::npos);
+  EXPECT_NE(html.find("<title>preflight: 1 (25.0%)</title>"), std::string::npos);
+  EXPECT_NE(html.find("<title>reused: 1 (25.0%)</title>"), std::string::npos);
+  EXPECT_NE(html.find("<tr class=\"hl\"><td>calls saved</td><td class=\"n\">2</td></tr>"), std::string::npos);
+  EXPECT_NE(html.find("<b>2</b><span>calls saved"), std::string::npos);
+  EXPECT_NE(html.find("in the runs listed</td><td class=\"n\">3</td>"), std::string::npos);
+  EXPECT_NE(html.find("bytes were uploaded</td><td class=\"n\">1</td>"), std::string::npos);
+  // The runs table: done, failed, pre-flight, reused, by image_id, expired.
+  EXPECT_NE(html.find("\">pre-flight</th>"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"n\">0</td><td class=\"n\">0</td><td class=\"n\">1</td>"
+                      "<td class=\"n\">1</td><td class=\"n\">3</td><td class=\"n\">1</td><td>completed"),
+            std::string::npos)
+      << html;
+}
+
 TEST(HtmlReport, LoadsNothingFromTheNetwork) {
   const std::string html = render(sample());
   EXPECT_EQ(html.find("http://"), std::string::npos);
@@ -98,6 +130,8 @@ TEST(HtmlReport, AnEmptyDatabaseStillRenders) {
   EXPECT_NE(html.find("<svg id=\"score-histogram\""), std::string::npos);
   EXPECT_NE(html.find("No runs recorded yet."), std::string::npos);
   EXPECT_NE(html.find("No failed jobs."), std::string::npos);
+  EXPECT_NE(html.find("no done or failed jobs"), std::string::npos);
+  EXPECT_NE(html.find("<table id=\"not-paid-for\">"), std::string::npos);  // zeros, still shown
   EXPECT_NE(html.find("</html>"), std::string::npos);
 }
 

@@ -369,25 +369,44 @@ Result<ReportSummary> summarize(Database& db, const JobFilter& filter, double th
     return more.where();
   };
 
-  {  // jobs by state
-    Result<StmtPtr> st = prepare(h, "SELECT j.state, count(*) FROM jobs j" + c.where() + " GROUP BY j.state");
+  {  // jobs by state and, for done/failed ones, by who decided: one scan.
+    // Sums rather than a second GROUP BY key: at 1M jobs the two-key
+    // grouping took 1.4 s where this takes 0.9 s (state alone: 0.7 s).
+    Result<StmtPtr> st = prepare(h,
+                                 "SELECT j.state, count(*), sum(j.decided_by = 'preflight'), "
+                                 "sum(j.decided_by = 'reused') FROM jobs j" + c.where() + " GROUP BY j.state");
     if (!st) return st.error();
     bind_all(st->get(), c.params);
-    std::vector<NamedCount> found;
+    struct Group {
+      std::string state;
+      std::int64_t count, preflight, reused;
+    };
+    std::vector<Group> found;
     if (Status ok = for_each_row(h, st->get(), [&](sqlite3_stmt* r) {
-          found.push_back({column_string(r, 0), sqlite3_column_int64(r, 1)});
+          found.push_back({column_string(r, 0), sqlite3_column_int64(r, 1), sqlite3_column_int64(r, 2),
+                           sqlite3_column_int64(r, 3)});
         });
         !ok) {
       return ok.error();
     }
     for (std::string_view state : kStates) {
       NamedCount nc{std::string(state), 0};
-      for (const NamedCount& f : found) {
-        if (f.name == state) nc.count = f.count;
+      for (const Group& g : found) {
+        if (g.state == state) nc.count = g.count;
       }
       s.jobs += nc.count;
       s.by_state.push_back(nc);
     }
+    // A re-queued job may keep its old decided_by until it is settled
+    // again: only final jobs count.
+    std::int64_t api = 0, preflight = 0, reused = 0;
+    for (const Group& g : found) {
+      if (g.state != "done" && g.state != "failed") continue;
+      api += g.count - g.preflight - g.reused;
+      preflight += g.preflight;
+      reused += g.reused;
+    }
+    s.by_decider = {{"api", api}, {"preflight", preflight}, {"reused", reused}};
   }
   {  // done/failed jobs by last status
     Result<StmtPtr> st = prepare(h, "SELECT j.api_status, count(*) FROM jobs j" +
@@ -456,7 +475,8 @@ Result<ReportSummary> summarize(Database& db, const JobFilter& filter, double th
         "SELECT r.id, r.started_at, r.finished_at, r.host, r.ended_how, r.ended_detail, "
         "  coalesce(a.requests, 0), coalesce(a.throttled, 0), coalesce(a.quota_used, 0), "
         "  coalesce(a.transport, 0), coalesce(a.done, 0), coalesce(a.failed, 0), a.last_at, "
-        "  coalesce(a.in_doubt, 0) "
+        "  coalesce(a.in_doubt, 0), r.decided_locally, r.reused, r.sent_by_image_id, "
+        "  coalesce(a.image_ids_expired, 0) "
         "FROM runs r LEFT JOIN ("
         "  SELECT run_id, count(*) AS requests, "
         "    sum(api_status = 'RATE_LIMIT_EXCEEDED') AS throttled, "
@@ -466,6 +486,7 @@ Result<ReportSummary> summarize(Database& db, const JobFilter& filter, double th
         "    sum(finished_at IS NULL AND disposition = 'in_doubt') AS in_doubt, "
         "    sum(disposition = 'done') AS done, "
         "    sum(disposition = 'permanent_failure') AS failed, "
+        "    sum(disposition = 'image_id_expired') AS image_ids_expired, "
         "    max(finished_at) AS last_at "
         "  FROM attempts GROUP BY run_id) a ON a.run_id = r.id";
     if (filter.run_id) sql += " WHERE r.id = ?";
@@ -489,6 +510,10 @@ Result<ReportSummary> summarize(Database& db, const JobFilter& filter, double th
           run.failed = sqlite3_column_int64(r, 11);
           run.last_attempt_at = column_optional_int(r, 12);
           run.in_doubt = sqlite3_column_int64(r, 13);
+          run.decided_locally = sqlite3_column_int64(r, 14);
+          run.reused = sqlite3_column_int64(r, 15);
+          run.sent_by_image_id = sqlite3_column_int64(r, 16);
+          run.image_ids_expired = sqlite3_column_int64(r, 17);
           s.in_doubt += run.in_doubt;
           s.runs.push_back(std::move(run));
         });

@@ -14,6 +14,12 @@
 //    counting); transport failures never reached the server's count;
 //  - in doubt: requests recorded as sent by a run that died before storing
 //    their answer; the server may or may not have counted them;
+//  - decided by: of a done or failed job, jobs.decided_by, NULL read as
+//    "api"; a job pre-flight failed at enqueue belongs to no run, so only
+//    the job counts (by_decider) include it, never a run's decided_locally;
+//  - image_ids expired in a run: its attempts with disposition
+//    'image_id_expired' (already counted in its sent_by_image_id, and in
+//    its quota used: the server answered them);
 //  - a filter's `since` is inclusive and `until` exclusive.
 //
 // Not thread-safe: use from the thread that owns the Database.

@@ -86,6 +86,29 @@ class ReportQueries : public ::testing::Test {
          ", '" + status + "', '" + disposition + "')");
   }
 
+  // What schema 004 saves, tagged 'batch-c': job 7 failed by pre-flight at
+  // enqueue (no run, no attempt); run 3, in which job 9 was failed by
+  // pre-flight, job 8 took job 1's answer (identical content), job 10 sent
+  // an image_id that had expired and then uploaded the bytes, and job 11 was
+  // sent by image_id; job 12, once reused, was re-queued and is pending.
+  void add_savings() {
+    exec("INSERT INTO runs (id, started_at, finished_at, ended_how, decided_locally, reused, sent_by_image_id) "
+         "VALUES (3, " + t(300'000) + ", " + t(310'000) + ", 'completed', 1, 1, 2)");
+    add_job(7, "/c/7.jpg", "failed", "NULL", "CORRUPT_IMAGE", "truncated JPEG", "batch-c", t(290'000), t(290'000));
+    add_job(8, "/c/8.jpg", "done", "0.91", "OK", "", "batch-c", t(290'000), t(301'000));
+    add_job(9, "/c/9.jpg", "failed", "NULL", "INVALID_IMAGE_FORMAT_OR_SIZE", "too small", "batch-c", t(290'000),
+            t(302'000));
+    add_job(10, "/c/10.jpg", "done", "0.8", "OK", "", "batch-c", t(290'000), t(305'000));
+    add_job(11, "/c/11.jpg", "done", "0.75", "OK", "", "batch-c", t(290'000), t(306'000));
+    add_job(12, "/c/12.jpg", "pending", "NULL", "", "", "batch-c", t(290'000), "NULL");
+    exec("UPDATE jobs SET decided_by = 'preflight', attempts = 0 WHERE id IN (7, 9)");
+    exec("UPDATE jobs SET decided_by = 'reused', reused_from = 1, attempts = 0 WHERE id IN (8, 12)");
+    exec("INSERT INTO attempts (job_id, run_id, started_at, finished_at, api_status, disposition, sent_image_id) "
+         "VALUES (10, 3, " + t(303'000) + ", " + t(303'100) + ", 'IMAGE_ID_NOT_EXIST', 'image_id_expired', 'old10'), "
+         "(10, 3, " + t(304'000) + ", " + t(304'500) + ", 'OK', 'done', NULL), "
+         "(11, 3, " + t(305'500) + ", " + t(305'600) + ", 'OK', 'done', 'img2')");
+  }
+
   std::vector<JobId> ids(const JobFilter& f) {
     std::vector<JobId> out;
     auto cursor = JobCursor::open(*db_, f, false);
@@ -225,6 +248,76 @@ TEST_F(ReportQueries, SummaryComputesPerRunFiguresFromAttempts) {
   EXPECT_EQ(r2.ended_how, "out_of_quota");
   EXPECT_EQ(r2.requests, 2);
   EXPECT_EQ(r2.quota_used, 1);  // OUT_OF_QUOTA was not counted by the server
+}
+
+TEST_F(ReportQueries, SummaryCountsFinalJobsByWhoDecidedRunOrNot) {
+  add_savings();
+  auto s = summarize(*db_, {}, 0.7, kT0);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_EQ(s->by_decider.size(), 3u);
+  EXPECT_EQ(s->by_decider[0].name, "api");
+  EXPECT_EQ(s->by_decider[0].count, 7);  // 1, 2, 3, 5, 6, 10, 11
+  EXPECT_EQ(s->by_decider[1].name, "preflight");
+  EXPECT_EQ(s->by_decider[1].count, 2);  // 7 at enqueue (no run) and 9 in run 3
+  EXPECT_EQ(s->by_decider[2].name, "reused");
+  EXPECT_EQ(s->by_decider[2].count, 1);  // 8; 12 is pending again, whatever it says
+  EXPECT_EQ(s->calls_saved(), 3);
+  EXPECT_EQ(s->jobs, 12);
+  EXPECT_EQ(s->by_state[0].count, 2);  // pending: 4 and 12
+
+  JobFilter tag;
+  tag.tag = "batch-c";
+  auto c = summarize(*db_, tag, 0.7, kT0);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->decided_by("api"), 2);  // 10, 11
+  EXPECT_EQ(c->decided_by("preflight"), 2);
+  EXPECT_EQ(c->decided_by("reused"), 1);
+
+  // The run filter selects jobs attempted in the run: a job decided without
+  // a request never is. The run's own counters still say what it saved.
+  JobFilter run;
+  run.run_id = 3;
+  auto r = summarize(*db_, run, 0.7, kT0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->decided_by("api"), 2);
+  EXPECT_EQ(r->calls_saved(), 0);
+  ASSERT_EQ(r->runs.size(), 1u);
+  EXPECT_EQ(r->runs[0].decided_locally, 1);
+  EXPECT_EQ(r->runs[0].reused, 1);
+}
+
+TEST_F(ReportQueries, SummaryGivesEachRunWhatItSavedAndExpiredImageIds) {
+  add_savings();
+  auto s = summarize(*db_, {}, 0.7, kT0);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_EQ(s->runs.size(), 3u);
+  for (int i : {0, 1}) {  // runs from before schema 004's counters had anything to count
+    EXPECT_EQ(s->runs[i].decided_locally, 0);
+    EXPECT_EQ(s->runs[i].reused, 0);
+    EXPECT_EQ(s->runs[i].sent_by_image_id, 0);
+    EXPECT_EQ(s->runs[i].image_ids_expired, 0);
+  }
+  const RunSummary& r3 = s->runs[2];
+  EXPECT_EQ(r3.id, 3);
+  EXPECT_EQ(r3.decided_locally, 1);
+  EXPECT_EQ(r3.reused, 1);
+  EXPECT_EQ(r3.sent_by_image_id, 2);   // the expired id and job 11's
+  EXPECT_EQ(r3.image_ids_expired, 1);  // job 10's
+  EXPECT_EQ(r3.requests, 3);
+  EXPECT_EQ(r3.quota_used, 3);         // the server answered IMAGE_ID_NOT_EXIST: counted
+  EXPECT_EQ(r3.done, 2);
+  EXPECT_EQ(s->sent_by_image_id(), 2);
+  EXPECT_EQ(s->image_ids_expired(), 1);
+}
+
+TEST_F(ReportQueries, SummaryWithoutSavingsSaysZeroForEachDecider) {
+  auto s = summarize(*db_, {}, 0.7, kT0);
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->by_decider.size(), 3u);
+  EXPECT_EQ(s->decided_by("api"), 5);  // every final job of the fixture
+  EXPECT_EQ(s->decided_by("preflight"), 0);
+  EXPECT_EQ(s->decided_by("reused"), 0);
+  EXPECT_EQ(s->calls_saved(), 0);
 }
 
 TEST_F(ReportQueries, SummaryHonoursTheFilterAndRun) {

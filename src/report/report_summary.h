@@ -1,12 +1,13 @@
-// What a report says about a database, as plain data: counts by state and
-// status, the score distribution, the pass rate at a threshold, the runs,
-// and the failures. Filled by report_queries (from SQLite) or by tests;
+// What a report says about a database, as plain data: counts by state, by
+// status and by who decided, the score distribution, the pass rate at a
+// threshold, the runs (with what each saved), and the failures. Filled by report_queries (from SQLite) or by tests;
 // rendered by summary_format (text, JSON) and html_report (HTML).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/job.h"
@@ -36,6 +37,12 @@ struct RunSummary {
                                  // (maybe billed: not in quota_used)
   std::int64_t done = 0;         // attempts that finished their job as done
   std::int64_t failed = 0;       // attempts that failed their job for good
+  // What the run did not pay for (the runs table's counters, schema/004):
+  std::int64_t decided_locally = 0;   // jobs it failed by pre-flight: no request
+  std::int64_t reused = 0;            // jobs it gave the answer for identical content: no request
+  std::int64_t sent_by_image_id = 0;  // requests that sent an earlier upload's image_id, not the bytes
+  std::int64_t image_ids_expired = 0; // of those, answered IMAGE_ID_NOT_EXIST (attempts
+                                      // 'image_id_expired'): the bytes were then uploaded
 
   // finished_at - started_at; while unfinished, up to the last attempt.
   double duration_seconds() const;
@@ -64,6 +71,10 @@ struct ReportSummary {
   std::vector<NamedCount> by_state;   // pending, leased, done, failed (all four, in that order)
   std::vector<NamedCount> by_status;  // last api_status of done/failed jobs, most frequent first
   std::vector<NamedCount> failure_reasons;  // "STATUS: reason" of failed jobs, most frequent first
+  // Done/failed jobs by who decided their result: api, preflight, reused
+  // (all three, in that order; see schema/004_content.sql). Counts jobs,
+  // not runs: a job pre-flight failed at enqueue belongs to no run.
+  std::vector<NamedCount> by_decider;
 
   ScoreStats scores;                 // verify_score of jobs that have one
   std::int64_t passed = 0;           // scored jobs with verify_score >= threshold
@@ -76,6 +87,13 @@ struct ReportSummary {
   std::int64_t failures_total = 0;   // all failed jobs matching the filter
 
   std::int64_t scored() const { return passed + below_threshold; }
+  // by_decider's count for `name` (0 when absent).
+  std::int64_t decided_by(std::string_view name) const;
+  // Final jobs that cost no request: decided by pre-flight or reused.
+  std::int64_t calls_saved() const { return decided_by("preflight") + decided_by("reused"); }
+  // Over the runs listed: requests that sent an image_id, and those whose id had expired.
+  std::int64_t sent_by_image_id() const;
+  std::int64_t image_ids_expired() const;
   // passed / scored; nullopt when nothing was scored.
   std::optional<double> pass_rate() const;
 };

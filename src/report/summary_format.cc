@@ -28,6 +28,25 @@ std::optional<double> ReportSummary::pass_rate() const {
   return static_cast<double>(passed) / static_cast<double>(scored());
 }
 
+std::int64_t ReportSummary::decided_by(std::string_view name) const {
+  for (const NamedCount& c : by_decider) {
+    if (c.name == name) return c.count;
+  }
+  return 0;
+}
+
+std::int64_t ReportSummary::sent_by_image_id() const {
+  std::int64_t n = 0;
+  for (const RunSummary& r : runs) n += r.sent_by_image_id;
+  return n;
+}
+
+std::int64_t ReportSummary::image_ids_expired() const {
+  std::int64_t n = 0;
+  for (const RunSummary& r : runs) n += r.image_ids_expired;
+  return n;
+}
+
 std::string format_duration(double seconds) {
   if (seconds < 60) return fmt::format("{:.1f}s", seconds);
   const auto total = static_cast<long long>(std::llround(seconds));
@@ -68,12 +87,22 @@ void write_summary_text(const ReportSummary& s, std::ostream& out) {
   out << fmt::format("Jobs: {}\n", group_thousands(s.jobs));
   out << fmt::format("  by state:  {}\n", counts_line(s.by_state));
   out << fmt::format("  by status: {}\n", counts_line(s.by_status));
+  out << fmt::format("  decided by: {}\n", counts_line(s.by_decider));
   if (!s.failure_reasons.empty()) {
     out << "  failures by reason:\n";
     for (const NamedCount& c : s.failure_reasons) {
       out << fmt::format("    {:>10}  {}\n", group_thousands(c.count), c.name);
     }
   }
+
+  // Always shown, zeros included: an auditor sees that it was checked.
+  out << fmt::format("\nNot paid for: {} calls saved\n", group_thousands(s.calls_saved()));
+  out << fmt::format("  {} decided locally by pre-flight (the API would have rejected them)\n",
+                     group_thousands(s.decided_by("preflight")));
+  out << fmt::format("  {} identical to an answered image (reused)\n", group_thousands(s.decided_by("reused")));
+  out << fmt::format("  {} uploads replaced by an earlier image_id in the runs listed (of which {} had "
+                     "expired and were uploaded)\n",
+                     group_thousands(s.sent_by_image_id()), group_thousands(s.image_ids_expired()));
 
   out << fmt::format("\nScores: {} job(s) with a verify_score\n", group_thousands(s.scores.count()));
   out << fmt::format("  threshold {:g}: pass {} ({})   below {} ({})\n", s.threshold,
@@ -104,14 +133,18 @@ void write_summary_text(const ReportSummary& s, std::ostream& out) {
   out << fmt::format("\nRuns: {}\n", s.runs.size());
   for (const RunSummary& r : s.runs) {
     out << fmt::format("  #{} started {}  {}  {} requests  {:.2f} req/s  throttled {}  quota used {}  "
-                       "transport failures {}  {}done {}  failed {}  ended: {}\n",
+                       "transport failures {}  {}done {}  failed {}  pre-flight {}  reused {}  "
+                       "by image_id {} (expired {})  ended: {}\n",
                        r.id, format_iso8601_utc(r.started_at), format_duration(r.duration_seconds()),
                        group_thousands(r.requests), r.requests_per_second(),
                        group_thousands(r.throttled), group_thousands(r.quota_used),
                        group_thousands(r.transport_failures),
                        r.in_doubt > 0 ? fmt::format("in doubt {}  ", group_thousands(r.in_doubt))
                                       : std::string(),
-                       group_thousands(r.done), group_thousands(r.failed), run_end_text(r));
+                       group_thousands(r.done), group_thousands(r.failed),
+                       group_thousands(r.decided_locally), group_thousands(r.reused),
+                       group_thousands(r.sent_by_image_id), group_thousands(r.image_ids_expired),
+                       run_end_text(r));
   }
   if (s.in_doubt > 0) {
     out << fmt::format("\nIn doubt: {} requests were sent by runs that died before storing the "
@@ -142,6 +175,8 @@ std::string summary_json(const ReportSummary& s) {
   j["jobs"] = s.jobs;
   j["by_state"] = counts(s.by_state);
   j["by_status"] = counts(s.by_status);
+  j["decided_by"] = counts(s.by_decider);
+  j["calls_saved"] = s.calls_saved();
   json reasons = json::array();
   for (const NamedCount& c : s.failure_reasons) reasons.push_back({{"reason", c.name}, {"count", c.count}});
   j["failure_reasons"] = reasons;
@@ -187,6 +222,10 @@ std::string summary_json(const ReportSummary& s) {
     jr["in_doubt"] = r.in_doubt;
     jr["done"] = r.done;
     jr["failed"] = r.failed;
+    jr["decided_locally"] = r.decided_locally;
+    jr["reused"] = r.reused;
+    jr["sent_by_image_id"] = r.sent_by_image_id;
+    jr["image_ids_expired"] = r.image_ids_expired;
     jr["ended_how"] = r.ended_how.empty() ? json(nullptr) : json(r.ended_how);
     jr["ended_detail"] = r.ended_detail;
     jr["host"] = r.host;
@@ -194,6 +233,8 @@ std::string summary_json(const ReportSummary& s) {
   }
   j["runs"] = runs;
   j["in_doubt"] = s.in_doubt;
+  j["sent_by_image_id"] = s.sent_by_image_id();    // over the runs listed
+  j["image_ids_expired"] = s.image_ids_expired();
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 

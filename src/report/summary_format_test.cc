@@ -33,6 +33,21 @@ ReportSummary sample() {
   return s;
 }
 
+// sample() with what schema 004 saves: one job failed by pre-flight at
+// enqueue (in no run), one by pre-flight in run 3, two reused; run 3 sent 5
+// requests by image_id, 1 of whose ids had expired.
+ReportSummary with_savings() {
+  ReportSummary s = sample();
+  s.jobs = 8;
+  s.by_state = {{"pending", 0}, {"leased", 0}, {"done", 5}, {"failed", 3}};
+  s.by_decider = {{"api", 4}, {"preflight", 2}, {"reused", 2}};
+  s.runs[0].decided_locally = 1;
+  s.runs[0].reused = 2;
+  s.runs[0].sent_by_image_id = 5;
+  s.runs[0].image_ids_expired = 1;
+  return s;
+}
+
 TEST(RunSummary, RateIsRequestsOverDurationAndUnfinishedRunsUseTheLastAttempt) {
   RunSummary r;
   r.started_at = 1000;
@@ -62,6 +77,49 @@ TEST(SummaryText, ShowsCountsPassRateThresholdPlacementAndRuns) {
   EXPECT_NE(text.find("ended: out_of_quota"), std::string::npos) << text;
 }
 
+TEST(SummaryText, SaysWhatWasNotPaidForAndEachRunsShare) {
+  std::ostringstream out;
+  write_summary_text(with_savings(), out);
+  const std::string text = out.str();
+  EXPECT_NE(text.find("  decided by: api 4   preflight 2   reused 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nNot paid for: 4 calls saved\n"
+                      "  2 decided locally by pre-flight (the API would have rejected them)\n"
+                      "  2 identical to an answered image (reused)\n"
+                      "  5 uploads replaced by an earlier image_id in the runs listed (of which 1 had "
+                      "expired and were uploaded)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("pre-flight 1  reused 2  by image_id 5 (expired 1)  ended: out_of_quota"),
+            std::string::npos)
+      << text;
+}
+
+TEST(SummaryText, ShowsTheNotPaidForBlockWithZeros) {
+  ReportSummary s = sample();
+  s.by_decider = {{"api", 4}, {"preflight", 0}, {"reused", 0}};
+  std::ostringstream out;
+  write_summary_text(s, out);
+  const std::string text = out.str();
+  EXPECT_NE(text.find("Not paid for: 0 calls saved\n  0 decided locally by pre-flight"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("  0 uploads replaced by an earlier image_id"), std::string::npos) << text;
+  EXPECT_NE(text.find("pre-flight 0  reused 0  by image_id 0 (expired 0)"), std::string::npos) << text;
+}
+
+TEST(SummaryJson, SaysWhoDecidedAndWhatEachRunSaved) {
+  const auto j = nlohmann::json::parse(summary_json(with_savings()));
+  EXPECT_EQ(j["decided_by"]["api"], 4);
+  EXPECT_EQ(j["decided_by"]["preflight"], 2);
+  EXPECT_EQ(j["decided_by"]["reused"], 2);
+  EXPECT_EQ(j["calls_saved"], 4);
+  EXPECT_EQ(j["sent_by_image_id"], 5);
+  EXPECT_EQ(j["image_ids_expired"], 1);
+  EXPECT_EQ(j["runs"][0]["decided_locally"], 1);
+  EXPECT_EQ(j["runs"][0]["reused"], 2);
+  EXPECT_EQ(j["runs"][0]["sent_by_image_id"], 5);
+  EXPECT_EQ(j["runs"][0]["image_ids_expired"], 1);
+}
+
 TEST(SummaryJson, IsValidJsonWithEveryFigure) {
   const auto j = nlohmann::json::parse(summary_json(sample()));
   EXPECT_EQ(j["jobs"], 4);
@@ -82,6 +140,8 @@ TEST(SummaryJson, EmptySummaryHasNullsNotMadeUpFigures) {
   EXPECT_TRUE(j["pass_rate"].is_null());
   EXPECT_TRUE(j["scores"]["mean"].is_null());
   EXPECT_TRUE(j["scores"]["deciles"].empty());
+  EXPECT_EQ(j["calls_saved"], 0);
+  EXPECT_TRUE(j["decided_by"].is_object());
 }
 
 TEST(Duration, IsReadable) {
