@@ -564,7 +564,8 @@ Result<std::int64_t> requeue(Database& db, const JobFilter& filter, UnixMillis n
   const std::string sql =
       "UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = ?1, lease_owner = NULL, "
       "lease_expires_at = NULL, verify_score = NULL, image_id = NULL, request_id = NULL, api_status = NULL, "
-      "reason = NULL, http_status = NULL, finished_at = NULL, updated_at = ?1 "
+      "reason = NULL, http_status = NULL, finished_at = NULL, decided_by = NULL, reused_from = NULL, "
+      "updated_at = ?1 "
       "WHERE id IN (SELECT j.id FROM jobs j" + c.where() + ")";
 
   // Jobs added after this are pending: no re-queue concerns them.

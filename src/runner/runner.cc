@@ -177,12 +177,15 @@ class Engine {
     asio::co_spawn(ex_, feed(), asio::detached);
     preparer_running_ = true;
     asio::co_spawn(ex_, prepare(), asio::detached);
+    lookup_running_ = true;
+    asio::co_spawn(ex_, look_up(), asio::detached);
 
     co_await dispatch();
 
     // Stopped dispatching: let the requests in flight finish, the files being
     // read come back, and the feeder return from a lease it may wait for.
-    while (in_flight_ > 0 || feeder_running_ || preparer_running_ || preparing_ > 0) {
+    while (in_flight_ > 0 || feeder_running_ || preparer_running_ || preparing_ > 0 ||
+           lookup_running_) {
       co_await wake_.wait();
     }
 
@@ -241,6 +244,13 @@ class Engine {
     std::string content_hash;
     std::string image_id;        // an earlier upload of the same content, sent as file_id
     UnixMillis image_uploaded_at = 0;
+  };
+
+  // A path job read and checked, waiting for the store's word on its content.
+  struct Lookup {
+    Job job;
+    ImageFile file;
+    std::string key;  // content_key_of(file.sha256, job.auto_rotate)
   };
 
   // The job whose request will answer for content that other leased jobs
@@ -485,38 +495,71 @@ class Engine {
       local.answer = std::move(answer);
       settle_without_request(job, std::move(local), Decider::kPreflight, 0, file->sha256);
     } else {
-      co_await match_content(job, *file);
+      std::string key = content_key_of(file->sha256, job.auto_rotate);
+      if (!follow(key, job)) {
+        // Still being prepared until its lookup comes back (look_up()).
+        to_look_up_.push_back(Lookup{std::move(job), std::move(file).value(), std::move(key)});
+        wake_.notify();
+        co_return;
+      }
     }
     --preparing_;
     wake_.notify();
   }
 
-  // A path job whose bytes passed pre-flight: follow a leader of the same
-  // content, take a stored answer, or lead (maybe sending an image_id).
-  // REQUIRES: `job` and `file` outlive the call (the caller's frame holds them).
-  awaitable<void> match_content(Job& job, ImageFile& file) {
-    const std::string key = content_key_of(file.sha256, job.auto_rotate);
-    if (follow(key, job)) co_return;
-    const bool want_answer = options_.reuse && !job.no_reuse;
-    std::function<Result<ContentLookup>(JobQueue&, RunLog&)> lookup =
-        [hash = file.sha256, rotate = job.auto_rotate, want_answer,
-         not_before = image_id_not_before_](JobQueue& q, RunLog&) {
-          return q.find_content(hash, rotate, want_answer, not_before);
-        };
-    Result<ContentLookup> found = co_await store_call(std::move(lookup));
-    if (!found) {
-      // Not knowing costs at most a call paid twice; it never loses a result.
-      spdlog::debug("job {}: looking up its content: {}", job.id, found.error().message);
-      found = ContentLookup{};
+  // Asks the store what it knows of the content of the jobs read meanwhile,
+  // all in one call (one trip to the writer thread however many there are),
+  // then lets each follow, reuse or lead.
+  awaitable<void> look_up() {
+    while (!(stopping_ && preparing_ == 0 && to_look_up_.empty()) && !finished_) {
+      if (to_look_up_.empty()) {
+        co_await wake_.wait();
+        continue;
+      }
+      auto batch = std::make_shared<std::vector<Lookup>>(std::move(to_look_up_));
+      to_look_up_.clear();
+      std::function<std::vector<Result<ContentLookup>>(JobQueue&, RunLog&)> lookup =
+          [batch, reuse = options_.reuse, not_before = image_id_not_before_](JobQueue& q,
+                                                                             RunLog&) {
+            std::vector<Result<ContentLookup>> found;
+            found.reserve(batch->size());
+            for (const Lookup& l : *batch) {
+              found.push_back(q.find_content(l.file.sha256, l.job.auto_rotate,
+                                             reuse && !l.job.no_reuse, not_before));
+            }
+            return found;
+          };
+      std::vector<Result<ContentLookup>> found = co_await store_call(std::move(lookup));
+      for (std::size_t i = 0; i < batch->size(); ++i) {
+        Lookup& l = (*batch)[i];
+        if (!found[i]) {
+          // Not knowing costs at most a call paid twice; it never loses a result.
+          spdlog::debug("job {}: looking up its content: {}", l.job.id, found[i].error().message);
+          found[i] = ContentLookup{};
+        }
+        match_content(l, *found[i]);
+        --preparing_;
+      }
+      wake_.notify();
     }
-    // Another job of this content may have become its leader meanwhile.
-    if (follow(key, job)) co_return;
-    if (found->answer) {
-      const ContentMatch& match = *found->answer;
+    lookup_running_ = false;
+    wake_.notify();
+  }
+
+  // A path job whose bytes passed pre-flight, with what the store knows of
+  // its content: follow a leader of the same content (one may have appeared
+  // while the store was asked), take a stored answer, or lead (maybe sending
+  // an image_id instead of the bytes).
+  void match_content(Lookup& l, const ContentLookup& found) {
+    Job& job = l.job;
+    ImageFile& file = l.file;
+    if (follow(l.key, job)) return;
+    if (found.answer) {
       Outcome copied;
-      copied.answer = match.answer;
-      settle_without_request(job, std::move(copied), Decider::kReused, match.job_id, file.sha256);
-      co_return;
+      copied.answer = found.answer->answer;
+      settle_without_request(job, std::move(copied), Decider::kReused, found.answer->job_id,
+                             file.sha256);
+      return;
     }
     auto image = std::make_shared<PreparedImage>();
     image->bytes = file.bytes;
@@ -524,15 +567,14 @@ class Engine {
     image->content_type = std::string(mime_type_of(format));
     image->file_name = options_.send_file_names ? base_name_of(job.source)
                                                 : std::string(neutral_file_name(format));
-    Ready ready{std::move(job), std::move(image), key, file.sha256, {}, 0};
-    if (found->upload && found->upload->uploaded_at >= image_id_not_before_ &&
-        image_id_not_before_ > 0) {
-      ready.image_id = found->upload->image_id;
-      ready.image_uploaded_at = found->upload->uploaded_at;
+    Ready ready{std::move(job), std::move(image), l.key, file.sha256, {}, 0};
+    if (found.upload && image_id_not_before_ > 0 &&
+        found.upload->uploaded_at >= image_id_not_before_) {
+      ready.image_id = found.upload->image_id;
+      ready.image_uploaded_at = found.upload->uploaded_at;
     }
-    leaders_[key] = Leader{ready.job.id, {}};
+    leaders_[l.key] = Leader{ready.job.id, {}};
     ready_.push_back(std::move(ready));
-    wake_.notify();
   }
 
   static std::string base_name_of(const std::string& path) {
@@ -892,8 +934,10 @@ class Engine {
   std::deque<Job> buffer_;      // leased, not yet prepared
   std::deque<Ready> ready_;     // prepared, not yet sent; with buffer_ and the jobs being
                                 // read, at most 2 x concurrency
-  int preparing_ = 0;           // path jobs being read or matched
+  int preparing_ = 0;           // path jobs being read or matched (to_look_up_ included)
   bool preparer_running_ = false;
+  std::vector<Lookup> to_look_up_;  // read and checked, for look_up()'s next batch
+  bool lookup_running_ = false;
   // Content (hash + auto_rotate) -> the job of this run that will answer for
   // it; entries live from the leader's preparation to its answer.
   std::unordered_map<std::string, Leader> leaders_;

@@ -98,6 +98,20 @@ void bind_answer(Statement& statement, const Outcome& outcome, const OutcomeFiel
 
 }  // namespace
 
+std::optional<std::int64_t> content_key_of(std::string_view content_hash) {
+  if (content_hash.size() < 16) return std::nullopt;
+  std::uint64_t key = 0;
+  for (char c : content_hash.substr(0, 16)) {
+    int digit;
+    if (c >= '0' && c <= '9') digit = c - '0';
+    else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+    else return std::nullopt;
+    key = key << 4 | static_cast<std::uint64_t>(digit);
+  }
+  return static_cast<std::int64_t>(key);
+}
+
 std::string_view to_string(Decider decider) {
   switch (decider) {
     case Decider::kApi: return "api";
@@ -487,6 +501,11 @@ Result<std::int64_t> JobQueue::settle(std::span<const Settlement> settlements,
           }
         }
         update->bind_text_or_null(14, settlement.content_hash);
+        if (std::optional<std::int64_t> key = content_key_of(settlement.content_hash)) {
+          update->bind_int64(15, *key);
+        } else {
+          update->bind_null(15);
+        }
         if (fields) {
           update->bind_optional(5, fields->verify_score)
               .bind_text_or_null(6, fields->image_id)
@@ -529,14 +548,15 @@ Result<std::int64_t> JobQueue::settle(std::span<const Settlement> settlements,
 Result<ContentLookup> JobQueue::find_content(const std::string& content_hash, bool auto_rotate,
                                              bool want_answer, UnixMillis image_id_not_before) {
   ContentLookup found;
-  if (content_hash.empty()) return found;
+  const std::optional<std::int64_t> key = content_key_of(content_hash);
+  if (!key) return found;
   sqlite3* db = db_.handle();
   if (want_answer) {
     Result<Statement*> find = prepared(db, statements_->find_answer, kFindAnswerSql);
     if (!find) return find.error();
     StatementReset reset(**find);
     Statement& q = **find;
-    q.bind_text(1, content_hash).bind_int64(2, auto_rotate ? 1 : 0);
+    q.bind_text(1, content_hash).bind_int64(2, auto_rotate ? 1 : 0).bind_int64(3, *key);
     for (;;) {
       Result<bool> row = q.step();
       if (!row) return row.error();
@@ -562,7 +582,7 @@ Result<ContentLookup> JobQueue::find_content(const std::string& content_hash, bo
     Result<Statement*> find = prepared(db, statements_->find_upload, kFindUploadSql);
     if (!find) return find.error();
     StatementReset reset(**find);
-    (*find)->bind_text(1, content_hash).bind_int64(2, image_id_not_before);
+    (*find)->bind_text(1, content_hash).bind_int64(2, image_id_not_before).bind_int64(3, *key);
     Result<bool> row = (*find)->step();
     if (!row) return row.error();
     if (*row) found.upload = UploadedImage{(*find)->column_text(0), (*find)->column_int64(1)};

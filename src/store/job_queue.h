@@ -78,6 +78,11 @@ enum class Decider {
 
 std::string_view to_string(Decider decider);  // "api", "preflight", "reused"
 
+// jobs.content_key of a content hash: its first 16 hex digits as an
+// integer (what the jobs_content index holds); nullopt for anything that is
+// not at least 16 hex digits.
+std::optional<std::int64_t> content_key_of(std::string_view content_hash);
+
 
 // A request about to leave: its attempts row is committed before it is sent
 // (see record_sent), so every call the server may see is on record.

@@ -50,7 +50,8 @@ inline constexpr const char* kSettleFinalSql =
     "UPDATE jobs SET state = ?3, lease_owner = NULL, lease_expires_at = NULL,"
     " attempts = attempts + ?4, verify_score = ?5, image_id = ?6, request_id = ?7,"
     " api_status = ?8, reason = ?9, http_status = ?10, updated_at = ?11, finished_at = ?11,"
-    " decided_by = ?12, reused_from = ?13, content_hash = coalesce(?14, content_hash)"
+    " decided_by = ?12, reused_from = ?13, content_hash = coalesce(?14, content_hash),"
+    " content_key = coalesce(?15, content_key)"
     " WHERE id = ?1 AND state = 'leased' AND lease_owner = ?2";
 
 inline constexpr const char* kSettleRetrySql =
@@ -115,19 +116,20 @@ inline constexpr const char* kReleaseAllSql =
     "UPDATE jobs INDEXED BY jobs_lease_owner SET state = 'pending', lease_owner = NULL,"
     " lease_expires_at = NULL, updated_at = ?2 WHERE state = 'leased' AND lease_owner = ?1";
 
-// The newest final jobs with content ?1 and auto_rotate ?2 (a few: the
-// caller takes the first whose answer is a verdict on the image).
+// The newest final jobs with content ?1 (content_key ?3) and auto_rotate ?2
+// (a few: the caller takes the first whose answer is a verdict on the image).
 inline constexpr const char* kFindAnswerSql =
     "SELECT id, reused_from, state, api_status, verify_score, image_id, request_id, reason,"
     " http_status FROM jobs INDEXED BY jobs_content"
-    " WHERE content_hash = ?1 AND auto_rotate = ?2 AND (state = 'done' OR state = 'failed')"
+    " WHERE content_key = ?3 AND content_hash = ?1 AND auto_rotate = ?2"
+    " AND (state = 'done' OR state = 'failed')"
     " ORDER BY id DESC LIMIT 16";
 
-// The newest image_id the server gave for content ?1, stored at or after ?2
+// The newest image_id the server gave for content ?1 (content_key ?3), stored at or after ?2
 // (answers of the API only: a reused job's finished_at is not its upload's).
 inline constexpr const char* kFindUploadSql =
     "SELECT image_id, finished_at FROM jobs INDEXED BY jobs_content"
-    " WHERE content_hash = ?1 AND image_id IS NOT NULL AND image_id <> ''"
+    " WHERE content_key = ?3 AND content_hash = ?1 AND image_id IS NOT NULL AND image_id <> ''"
     " AND decided_by IS NULL AND finished_at >= ?2"
     " ORDER BY finished_at DESC LIMIT 1";
 

@@ -810,6 +810,10 @@ TEST_F(JobQueueTest, ReusedAndPreflightSettlementsWriteNoAttemptAndKeepTheConten
 }
 
 TEST_F(JobQueueTest, FindContentTakesTheNewestVerdictOnTheImageAndARecentUpload) {
+  // Two hashes sharing their first 64 bits (content_key): only the whole
+  // hash matches.
+  const std::string h1 = "0123456789abcdef" + std::string(48, '1');
+  const std::string twin = "0123456789abcdef" + std::string(48, '2');
   enqueue({path_job("/a/1.jpg"), path_job("/a/2.jpg"), path_job("/a/3.jpg"),
            path_job("/a/4.jpg", /*auto_rotate=*/true)});
   auto jobs = lease(4, "run-1", 2000);
@@ -817,17 +821,17 @@ TEST_F(JobQueueTest, FindContentTakesTheNewestVerdictOnTheImageAndARecentUpload)
   // Job 1: OK with an image_id, answered at 3000. Job 2: same content,
   // INTERNAL_ERROR for good (not a verdict on the image). Job 4: rotated.
   Settlement ok = settlement(jobs[0].id, SettleKind::kDone, ok_outcome(jobs[0].id, 0.9));
-  ok.content_hash = "h1";
+  ok.content_hash = h1;
   Settlement flaky = settlement(jobs[1].id, SettleKind::kFailed,
                                 api_outcome(jobs[1].id, ApiStatus::kInternalError));
-  flaky.content_hash = "h1";
+  flaky.content_hash = h1;
   Settlement rotated = settlement(jobs[3].id, SettleKind::kFailed,
                                   api_outcome(jobs[3].id, ApiStatus::kFaceDetectionFailed,
                                               "no face detected"));
-  rotated.content_hash = "h1";
+  rotated.content_hash = h1;
   settle({ok, flaky, rotated}, "run-1", 3000);
 
-  auto found = queue_->find_content("h1", /*auto_rotate=*/false, true, /*not_before=*/2500);
+  auto found = queue_->find_content(h1, /*auto_rotate=*/false, true, /*not_before=*/2500);
   ASSERT_TRUE(found.ok()) << found.error().message;
   ASSERT_TRUE(found->answer.has_value());
   EXPECT_EQ(found->answer->job_id, jobs[0].id);  // the INTERNAL_ERROR is skipped
@@ -838,7 +842,7 @@ TEST_F(JobQueueTest, FindContentTakesTheNewestVerdictOnTheImageAndARecentUpload)
   EXPECT_EQ(found->upload->uploaded_at, 3000);
 
   // auto_rotate is part of the content's identity for answers, not for uploads.
-  found = queue_->find_content("h1", /*auto_rotate=*/true, true, 2500);
+  found = queue_->find_content(h1, /*auto_rotate=*/true, true, 2500);
   ASSERT_TRUE(found.ok());
   ASSERT_TRUE(found->answer.has_value());
   EXPECT_EQ(found->answer->answer.status, ApiStatus::kFaceDetectionFailed);
@@ -846,11 +850,11 @@ TEST_F(JobQueueTest, FindContentTakesTheNewestVerdictOnTheImageAndARecentUpload)
   EXPECT_TRUE(found->upload.has_value());
 
   // An upload older than not_before is not offered; no answer when not asked.
-  found = queue_->find_content("h1", false, /*want_answer=*/false, 3001);
+  found = queue_->find_content(h1, false, /*want_answer=*/false, 3001);
   ASSERT_TRUE(found.ok());
   EXPECT_FALSE(found->answer.has_value());
   EXPECT_FALSE(found->upload.has_value());
-  found = queue_->find_content("unknown", false, true, 1);
+  found = queue_->find_content(twin, false, true, 1);
   ASSERT_TRUE(found.ok());
   EXPECT_FALSE(found->answer || found->upload);
 }
