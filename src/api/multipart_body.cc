@@ -43,6 +43,17 @@ std::string base_name(std::string_view path) {
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
+// A form with the parts every request has: api_id, api_secret, auto_rotate.
+MultipartForm form_head(const Job& job, std::string_view api_id, std::string_view api_secret,
+                        std::string boundary) {
+  MultipartForm form;
+  form.boundary = std::move(boundary);
+  append_field(form.prefix, form.boundary, "api_id", api_id);
+  append_field(form.prefix, form.boundary, "api_secret", api_secret);
+  append_field(form.prefix, form.boundary, "auto_rotate", job.auto_rotate ? "true" : "false");
+  return form;
+}
+
 }  // namespace
 
 std::string random_multipart_boundary() {
@@ -77,12 +88,8 @@ Result<MultipartForm> build_multipart_form(const Job& job, const Payload& payloa
   if (payload.image_id.empty() && payload.image == nullptr) {
     return build_multipart_form(job, api_id, api_secret, std::move(boundary));
   }
-  MultipartForm form;
-  form.boundary = std::move(boundary);
+  MultipartForm form = form_head(job, api_id, api_secret, std::move(boundary));
   const std::string& b = form.boundary;
-  append_field(form.prefix, b, "api_id", api_id);
-  append_field(form.prefix, b, "api_secret", api_secret);
-  append_field(form.prefix, b, "auto_rotate", job.auto_rotate ? "true" : "false");
   if (!payload.image_id.empty()) {
     append_field(form.prefix, b, "file_id", payload.image_id);
   } else {
@@ -101,12 +108,8 @@ Result<MultipartForm> build_multipart_form(const Job& job, const Payload& payloa
 Result<MultipartForm> build_multipart_form(const Job& job, std::string_view api_id,
                                            std::string_view api_secret,
                                            std::string boundary) {
-  MultipartForm form;
-  form.boundary = std::move(boundary);
+  MultipartForm form = form_head(job, api_id, api_secret, std::move(boundary));
   const std::string& b = form.boundary;
-  append_field(form.prefix, b, "api_id", api_id);
-  append_field(form.prefix, b, "api_secret", api_secret);
-  append_field(form.prefix, b, "auto_rotate", job.auto_rotate ? "true" : "false");
 
   switch (job.kind) {
     case SourceKind::kPath: {

@@ -191,6 +191,49 @@ TEST(BuildMultipartForm, UrlAndFileIdJobsHaveNoFilePart) {
   EXPECT_EQ(id_parts[3].content, "b379f72402624858b895a955ec31ed8f");
 }
 
+TEST(BuildMultipartForm, APreparedImageIsSentFromMemoryUnderItsOwnNameAndType) {
+  // The job names a file that does not exist: nothing is read from disk.
+  Job job = path_job("/nonexistent/\xd5\xc5\xc8\xfd-110101199003071234.jpg", true);
+  PreparedImage image;
+  image.bytes = std::make_shared<const std::string>("\x89PNG pretend bytes");
+  image.file_name = "image.png";
+  image.content_type = "image/png";
+  Payload payload;
+  payload.image = &image;
+  auto form = build_multipart_form(job, payload, "id", "secret", "B");
+  ASSERT_TRUE(form.ok()) << form.error().message;
+  EXPECT_TRUE(form->file_path.empty());
+  MultipartBody::value_type body{form.value(), {}};
+  const Drained drained = drain(body);
+  const auto parts = parse_multipart(drained.bytes, "B");
+  ASSERT_EQ(parts.size(), 4u);
+  EXPECT_EQ(parts[2].content, "true");
+  EXPECT_EQ(parts[3].headers,
+            "Content-Disposition: form-data; name=\"file\"; filename=\"image.png\"\r\n"
+            "Content-Type: image/png");
+  EXPECT_EQ(parts[3].content, *image.bytes);
+  EXPECT_EQ(drained.bytes.size(), form->content_length());
+  EXPECT_EQ(drained.bytes.find("110101199003071234"), std::string::npos);
+}
+
+TEST(BuildMultipartForm, AnImageIdIsSentAsFileIdInsteadOfTheBytes) {
+  Job job = path_job("/nonexistent/a.jpg");
+  PreparedImage image;
+  image.bytes = std::make_shared<const std::string>("bytes that must not be sent");
+  Payload payload;
+  payload.image = &image;
+  payload.image_id = "b379f72402624858b895a955ec31ed8f";
+  auto form = build_multipart_form(job, payload, "id", "secret", "B");
+  ASSERT_TRUE(form.ok());
+  MultipartBody::value_type body{form.value(), {}};
+  const Drained drained = drain(body);
+  const auto parts = parse_multipart(drained.bytes, "B");
+  ASSERT_EQ(parts.size(), 4u);
+  EXPECT_EQ(parts[3].headers, "Content-Disposition: form-data; name=\"file_id\"");
+  EXPECT_EQ(parts[3].content, payload.image_id);
+  EXPECT_EQ(drained.bytes.find("must not be sent"), std::string::npos);
+}
+
 TEST(BuildMultipartForm, QuoteInFileNameIsEscaped) {
   TempDir dir;
   write_file(dir.path() / "a\"b.png", 3);
