@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <optional>
 #include <vector>
 
@@ -28,6 +27,7 @@
 #include "api/multipart_body.h"
 #include "api/multipart_body_beast.h"
 #include "api/response_parser.h"
+#include "api/tls_context.h"
 
 namespace lf {
 namespace {
@@ -452,35 +452,6 @@ class BeastApiClient final : public ApiClient {
   std::vector<std::unique_ptr<Connection>> idle_;
 };
 
-Result<std::unique_ptr<ssl::context>> make_tls_context(const ClientOptions& options) {
-  auto context = std::make_unique<ssl::context>(ssl::context::tls_client);
-  boost::system::error_code ec;
-  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                           ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                           ssl::context::no_tlsv1_1,
-                       ec);
-  if (options.insecure) {
-    context->set_verify_mode(ssl::verify_none, ec);
-    return context;
-  }
-  context->set_verify_mode(ssl::verify_peer, ec);
-  context->set_default_verify_paths(ec);
-  if (ec) return Error{"cannot load the system's trusted certificates: " + ec.message()};
-  if (!options.ca_file.empty()) {
-    std::error_code fs_ec;
-    if (!std::filesystem::is_regular_file(options.ca_file, fs_ec)) {
-      return Error{"ca_file '" + options.ca_file +
-                   "' does not exist or is not a file: give a PEM bundle of extra trusted CAs"};
-    }
-    context->load_verify_file(options.ca_file, ec);
-    if (ec) {
-      return Error{"ca_file '" + options.ca_file + "' is not a PEM certificate bundle (" +
-                   ec.message() + ")"};
-    }
-  }
-  return context;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<ApiClient>> ApiClient::create(asio::any_io_executor executor,
@@ -507,7 +478,7 @@ Result<std::unique_ptr<ApiClient>> ApiClient::create(asio::any_io_executor execu
 
   std::unique_ptr<ssl::context> tls_context;
   if (endpoint->tls) {
-    auto context = make_tls_context(options);
+    auto context = make_tls_client_context(options.insecure, options.ca_file);
     if (!context) return context.error();
     tls_context = std::move(context.value());
   }

@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <optional>
 
 #include <boost/asio/as_tuple.hpp>
@@ -21,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "api/endpoint.h"
+#include "api/tls_context.h"
 
 namespace lf {
 namespace {
@@ -42,32 +42,6 @@ bool is_ip_literal(const std::string& host) {
 std::string message_of(const boost::system::error_code& ec) {
   if (ec == beast::error::timeout) return "timed out";
   return ec.message();
-}
-
-// The same TLS settings as ApiClient (api_client.cc make_tls_context): TLS
-// 1.2 and up, the system's CAs plus ca_file, peer verification unless insecure.
-std::optional<std::string> configure_tls(ssl::context& context, const ProbeOptions& options) {
-  boost::system::error_code ec;
-  context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                          ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                          ssl::context::no_tlsv1_1,
-                      ec);
-  if (options.insecure) {
-    context.set_verify_mode(ssl::verify_none, ec);
-    return std::nullopt;
-  }
-  context.set_verify_mode(ssl::verify_peer, ec);
-  context.set_default_verify_paths(ec);
-  if (ec) return "cannot load the system's trusted certificates: " + ec.message();
-  if (!options.ca_file.empty()) {
-    std::error_code fs_ec;
-    if (!std::filesystem::is_regular_file(options.ca_file, fs_ec)) {
-      return "ca_file '" + options.ca_file + "' does not exist or is not a file";
-    }
-    context.load_verify_file(options.ca_file, ec);
-    if (ec) return "ca_file '" + options.ca_file + "' is not a PEM certificate bundle (" + ec.message() + ")";
-  }
-  return std::nullopt;
 }
 
 std::string certificate_subject(SSL* ssl) {
@@ -118,9 +92,9 @@ class Probe {
 
     if (!endpoint->tls) co_return co_await get(stream, *endpoint, proxy.has_value());
 
-    ssl::context context(ssl::context::tls_client);
-    if (auto error = configure_tls(context, options_)) co_return fail(ProbeStep::kTls, *error);
-    beast::ssl_stream<beast::tcp_stream> tls(std::move(stream), context);
+    auto context = make_tls_client_context(options_.insecure, options_.ca_file);
+    if (!context) co_return fail(ProbeStep::kTls, context.error().message);
+    beast::ssl_stream<beast::tcp_stream> tls(std::move(stream), **context);
     SSL* native = tls.native_handle();
     if (!is_ip_literal(endpoint->host)) SSL_set_tlsext_host_name(native, endpoint->host.c_str());
     if (!options_.insecure) {
