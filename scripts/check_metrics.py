@@ -69,6 +69,10 @@ def main(argv):
                       ("retried", "retried"), ("throttled", "throttled"),
                       ("remaining", "remaining_jobs"), ("in_doubt", "in_doubt")]:
         same(f"lfbatch_last_run_{name}", run[key])
+    if "saved" in run:
+        same("lfbatch_last_run_calls_saved", run["saved"]["decided_locally"], by="preflight")
+        same("lfbatch_last_run_calls_saved", run["saved"]["reused"], by="reused")
+        same("lfbatch_last_run_sent_by_image_id", run["saved"]["sent_by_image_id"])
     same("lfbatch_last_run_duration_seconds", run["elapsed_s"], tolerance=0.0006)
     same("lfbatch_last_run_requests_per_second", run["req_per_s"], tolerance=0.051)
     for code, n in run["by_code"].items():

@@ -97,6 +97,14 @@ std::string render_metrics(const RunMetrics& m) {
   w.single("lfbatch_last_run_remaining_jobs", "gauge", "Jobs pending or leased after the last run.", m.remaining);
   w.single("lfbatch_last_run_in_doubt", "gauge",
            "Requests of crashed runs found unanswered when the last run started (maybe billed).", m.in_doubt);
+  w.family("lfbatch_last_run_calls_saved", "gauge",
+           "Jobs the last run settled without a request: by pre-flight (the API would have "
+           "rejected the file) or reused (an answer for identical content).");
+  w.sample("lfbatch_last_run_calls_saved", "by", "preflight", m.decided_locally);
+  w.sample("lfbatch_last_run_calls_saved", "by", "reused", m.reused);
+  w.single("lfbatch_last_run_sent_by_image_id", "gauge",
+           "Requests of the last run that sent an earlier upload's image_id instead of the bytes.",
+           m.sent_by_image_id);
   w.family("lfbatch_last_run_answers", "gauge", "The last run's requests by code other than OK.");
   for (const auto& [code, n] : m.by_code) w.sample("lfbatch_last_run_answers", "code", code, n);
   w.single("lfbatch_last_run_duration_seconds", "gauge", "How long the last run took.", m.duration_seconds);

@@ -30,6 +30,11 @@ struct RunMetrics {
   std::int64_t quota_used = 0;  // API answers other than RATE_LIMIT_EXCEEDED and OUT_OF_QUOTA
   std::int64_t remaining = 0;   // jobs pending or leased after the run
   std::int64_t in_doubt = 0;
+  // Jobs settled without a request (pre-flight; an answer for identical
+  // content), and requests that sent an image_id instead of the bytes.
+  std::int64_t decided_locally = 0;
+  std::int64_t reused = 0;
+  std::int64_t sent_by_image_id = 0;
   double duration_seconds = 0;
   double requests_per_second = 0;
   std::map<std::string, std::int64_t> by_code;  // per request, every code other than OK

@@ -23,6 +23,9 @@ RunMetrics sample_metrics() {
   m.failed = 8;
   m.throttled = 3;
   m.quota_used = 110;
+  m.decided_locally = 6;
+  m.reused = 11;
+  m.sent_by_image_id = 2;
   m.duration_seconds = 2.5;
   m.requests_per_second = 48.0;
   m.by_code = {{"INTERNAL_ERROR", 4}, {"RATE_LIMIT_EXCEEDED", 3}};
@@ -67,6 +70,9 @@ TEST(MetricsFile, CarriesTheRunsFiguresWithConventionalNames) {
   EXPECT_THAT(text, HasSubstr("lfbatch_last_run_exit_code 75\n"));
   EXPECT_THAT(text, HasSubstr("lfbatch_last_run_ended{how=\"out_of_quota\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("lfbatch_last_run_quota_used 110\n"));
+  EXPECT_THAT(text, HasSubstr("lfbatch_last_run_calls_saved{by=\"preflight\"} 6\n"));
+  EXPECT_THAT(text, HasSubstr("lfbatch_last_run_calls_saved{by=\"reused\"} 11\n"));
+  EXPECT_THAT(text, HasSubstr("lfbatch_last_run_sent_by_image_id 2\n"));
   EXPECT_THAT(text, HasSubstr("lfbatch_last_run_answers{code=\"INTERNAL_ERROR\"} 4\n"));
   EXPECT_THAT(text, HasSubstr("lfbatch_last_run_duration_seconds 2.5\n"));
   EXPECT_THAT(text, HasSubstr("lfbatch_last_run_timestamp_seconds 1764572400.25\n"));

@@ -71,6 +71,9 @@ void write_run_metrics(const GlobalOptions& global, const std::string& flag_path
     m.quota_used = quota_used_of(finished->stats);
     m.remaining = finished->remaining;
     m.in_doubt = finished->in_doubt;
+    m.decided_locally = finished->stats.decided_locally;
+    m.reused = finished->stats.reused;
+    m.sent_by_image_id = finished->stats.sent_by_image_id;
     m.duration_seconds = finished->elapsed_seconds;
     m.requests_per_second = finished->requests_per_second;
     m.by_code = finished->stats.by_code;
