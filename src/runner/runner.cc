@@ -457,7 +457,7 @@ class Engine {
   // are being read or wait ready, which bounds the bytes held in memory
   // besides the requests in flight.
   awaitable<void> prepare() {
-    const int ahead = std::max(8, options_.concurrency);
+    const int ahead = std::max(4, options_.concurrency / 2);
     while (!stopping_) {
       if (buffer_.empty() || preparing_ + static_cast<int>(ready_.size()) >= ahead) {
         co_await wake_.wait();
