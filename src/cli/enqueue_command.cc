@@ -30,6 +30,7 @@ struct EnqueueArgs {
   bool auto_rotate = false;
   CLI::Option* auto_rotate_option = nullptr;
   bool again = false;
+  bool no_preflight = false;
 };
 
 std::string summary(const EnqueueCounts& counts, const ScanStats& stats, bool again) {
@@ -71,6 +72,7 @@ int run_enqueue(const GlobalOptions& global, const EnqueueArgs& args) {
   ScanOptions options;
   options.recursive = args.recursive;
   options.tag = args.tag;
+  options.preflight = !args.no_preflight;
   options.auto_rotate =
       args.auto_rotate_option->count() > 0 ? args.auto_rotate : config->auto_rotate;
 
@@ -150,6 +152,10 @@ void register_enqueue_command(CLI::App& app, GlobalOptions& global, int& exit_co
       "--auto-rotate,!--no-auto-rotate", args->auto_rotate,
       "Ask the API to rotate the photo by its EXIF orientation and faces (default: the config's "
       "auto_rotate)");
+  cmd->add_flag("--no-preflight", args->no_preflight,
+                "Do not read each file's headers now (lfbatch run checks every file before "
+                "sending it anyway): for archives on slow disks, where enqueue would read a few "
+                "KiB of every file");
   cmd->add_flag("--again", args->again,
                 "Queue sources that already have a job (done, failed or queued) again, to re-verify");
   cmd->callback([&global, &exit_code, args] { exit_code = run_enqueue(global, *args); });
