@@ -255,5 +255,14 @@ TEST_F(LfbatchEnqueueTest, FilesTheApiWouldRejectAreQueuedFailedAndNeverSent) {
   EXPECT_THAT(r.out, HasSubstr("already queued/done/failed 1/0/3"));
 }
 
+TEST_F(LfbatchEnqueueTest, NoPreflightQueuesEveryFileForTheRunnerToJudge) {
+  init();
+  write("photos/notes.jpg", "not an image");
+  const auto r = lfbatch({"enqueue", "--db", db_, "--no-preflight", "-r", "photos"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "added 1, already queued/done/failed 0/0/0, rejected 0\n");
+  EXPECT_EQ(status_json()["by_state"]["pending"], 1);
+}
+
 }  // namespace
 }  // namespace lf::e2e
