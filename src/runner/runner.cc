@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <deque>
 #include <exception>
+#include <map>
 #include <random>
 #include <unordered_map>
 #include <vector>
@@ -118,15 +119,43 @@ int terminal_width() {
   return 100;
 }
 
+// The budget's day starts as local times of its zone ("2026-12-02 00:00
+// +08:00"), formatted before the run's threads start: formatting in a named
+// zone sets TZ, which no thread may do while others run.
+using DayLabels = std::map<UnixMillis, std::string>;
+
+DayLabels label_days(const std::vector<UnixMillis>& days, const std::string& zone) {
+  DayLabels labels;
+  for (UnixMillis day : days) labels[day] = format_in_zone(zone, day);
+  return labels;
+}
+
+// "max_requests_per_day N spent (...); it resets at ..., in 5h12m: ...".
+std::string daily_budget_message(const DailyBudget& budget, const DayLabels& labels,
+                                 const std::string& zone, UnixMillis now) {
+  auto label = [&](UnixMillis at) {
+    auto it = labels.find(at);
+    // Past the days labelled at start: the instant in UTC (no TZ change).
+    return it != labels.end() ? it->second : format_in_zone("+00:00", at);
+  };
+  const UnixMillis left = std::max<UnixMillis>(0, budget.resets_at() - now);
+  return fmt::format("max_requests_per_day {} spent ({} requests since {}, {}); it resets at "
+                     "{}, in {}h{:02}m: jobs stay queued, run again then",
+                     budget.limit(), budget.used(), label(budget.day_start()),
+                     zone.empty() ? "local time" : zone, label(budget.resets_at()),
+                     left / 3'600'000, (left / 60'000) % 60);
+}
+
 class Engine {
  public:
   Engine(asio::io_context& io, asio::any_io_executor readers, const RunOptions& options,
          StoreWorker& store, ApiClient& client, RunId run_id, std::int64_t total,
-         DailyBudget budget)
+         DailyBudget budget, DayLabels day_labels)
       : io_(io),
         ex_(io.get_executor()),
         readers_(std::move(readers)),
         budget_(std::move(budget)),
+        day_labels_(std::move(day_labels)),
         options_(options),
         store_(store),
         client_(client),
@@ -425,15 +454,7 @@ class Engine {
   }
 
   std::string daily_budget_spent() const {
-    const std::string zone =
-        options_.budget_time_zone.empty() ? "local" : options_.budget_time_zone;
-    const UnixMillis left = budget_.resets_at() - wall_now();
-    return fmt::format("max_requests_per_day {} spent ({} requests since {}, {}); it resets at "
-                       "{}, in {}h{:02}m: jobs stay queued, run again then",
-                       budget_.limit(), budget_.used(),
-                       format_in_zone(options_.budget_time_zone, budget_.day_start()), zone,
-                       format_in_zone(options_.budget_time_zone, budget_.resets_at()),
-                       left / 3'600'000, (left / 60'000) % 60);
+    return daily_budget_message(budget_, day_labels_, options_.budget_time_zone, wall_now());
   }
 
   // Runs `fn` on a reader thread and resumes with its result on the
@@ -916,6 +937,7 @@ class Engine {
   asio::any_io_executor ex_;
   asio::any_io_executor readers_;  // the reader threads: file reads, never on ex_
   DailyBudget budget_;
+  DayLabels day_labels_;  // the budget's day starts as local times, made before any thread
   const RunOptions& options_;
   StoreWorker& store_;
   ApiClient& client_;
@@ -1061,15 +1083,11 @@ FinishedRun run_queue(const RunOptions& options) {
     if (!used) return failed_start(RunEnd::kStoreError, used.error().message);
     used_today = *used;
   }
+  DayLabels day_labels = label_days(days, options.budget_time_zone);
   DailyBudget budget(options.max_requests_per_day, std::move(days), used_today);
   if (!budget.may_send(now)) {
-    FinishedRun s = failed_start(RunEnd::kDailyBudget, "");
-    s.detail = fmt::format(
-        "max_requests_per_day {} spent ({} requests since {}); it resets at {}: jobs stay "
-        "queued, run again then",
-        budget.limit(), budget.used(), format_in_zone(options.budget_time_zone, budget.day_start()),
-        format_in_zone(options.budget_time_zone, budget.resets_at()));
-    return s;
+    return failed_start(RunEnd::kDailyBudget,
+                        daily_budget_message(budget, day_labels, options.budget_time_zone, now));
   }
 
   asio::io_context io(1);
@@ -1111,7 +1129,7 @@ FinishedRun run_queue(const RunOptions& options) {
     asio::thread_pool readers(static_cast<std::size_t>(std::max(1, options.read_threads)));
     StoreWorker worker(**db, queue, log, worker_options);
     Engine engine(io, readers.get_executor(), options, worker, **client, *run_id, total,
-                  std::move(budget));
+                  std::move(budget), std::move(day_labels));
     engine_ptr = &engine;
     auto guard = asio::make_work_guard(io);
     bool done = false;
