@@ -59,7 +59,8 @@ std::string detail_json(const JobDetail& d) {
                         {"request_id", a.request_id},
                         {"verify_score", optional_json(a.verify_score)},
                         {"image_id", a.image_id},
-                        {"disposition", a.disposition}});
+                        {"disposition", a.disposition},
+                        {"sent_image_id", a.sent_image_id}});
   }
   json j = {{"id", d.id},
             {"source_kind", d.source_kind},
@@ -78,6 +79,10 @@ std::string detail_json(const JobDetail& d) {
             {"reason", d.reason},
             {"http_status", optional_json(d.http_status)},
             {"content_hash", d.content_hash},
+            {"decided_by", d.decided_by.empty() && (d.state == "done" || d.state == "failed")
+                               ? json("api")
+                               : json(d.decided_by)},
+            {"reused_from", optional_json(d.reused_from)},
             {"created_at", format_iso8601_utc(d.created_at)},
             {"updated_at", format_iso8601_utc(d.updated_at)},
             {"finished_at", time_json(d.finished_at)},
@@ -109,6 +114,13 @@ std::string detail_text(const JobDetail& d, double threshold) {
   if (!d.image_id.empty()) out += fmt::format("  image_id      {}\n", printable(d.image_id));
   if (!d.request_id.empty()) out += fmt::format("  request_id    {}\n", printable(d.request_id));
   if (!d.content_hash.empty()) out += fmt::format("  content_hash  {}\n", d.content_hash);
+  if (d.decided_by == "preflight") {
+    out += "  decided by    pre-flight: the API's image rules, checked locally (nothing sent)\n";
+  } else if (d.decided_by == "reused") {
+    out += fmt::format("  decided by    reused: the answer of job {} for identical content "
+                       "(nothing sent)\n",
+                       d.reused_from ? std::to_string(*d.reused_from) : std::string("?"));
+  }
 
   out += fmt::format("\nAttempts ({})\n", d.attempt_rows.size());
   if (d.attempt_rows.empty()) return out + "  none yet\n";
@@ -118,6 +130,7 @@ std::string detail_text(const JobDetail& d, double threshold) {
   for (const AttemptRow& a : d.attempt_rows) {
     std::string tail = printable(a.request_id);
     if (!a.reason.empty()) tail += (tail.empty() ? "" : "  ") + printable(a.reason);
+    if (!a.sent_image_id.empty()) tail += "  (sent image_id " + printable(a.sent_image_id) + ")";
     out += fmt::format("  {:<4} {:<5} {:<24} {:>8} {:>4}  {:<28} {:<17} {:<7} {}\n", ++n,
                        a.run_id ? fmt::format("#{}", *a.run_id) : "-", format_iso8601_utc(a.started_at),
                        a.latency_ms ? fmt::format("{:.0f}ms", *a.latency_ms) : "-",

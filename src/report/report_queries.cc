@@ -624,7 +624,7 @@ Result<std::optional<JobDetail>> job_detail(Database& db, JobId id) {
       h,
       "SELECT id, source_kind, source, auto_rotate, tag, state, attempts, next_attempt_at, lease_owner, "
       "lease_expires_at, verify_score, image_id, request_id, api_status, reason, http_status, content_hash, "
-      "created_at, updated_at, finished_at FROM jobs WHERE id = ?");
+      "created_at, updated_at, finished_at, decided_by, reused_from FROM jobs WHERE id = ?");
   if (!st) return st.error();
   sqlite3_bind_int64(st->get(), 1, id);
   const int rc = sqlite3_step(st->get());
@@ -652,11 +652,13 @@ Result<std::optional<JobDetail>> job_detail(Database& db, JobId id) {
   d.created_at = sqlite3_column_int64(r, 17);
   d.updated_at = sqlite3_column_int64(r, 18);
   d.finished_at = column_optional_int(r, 19);
+  d.decided_by = column_string(r, 20);
+  d.reused_from = column_optional_int(r, 21);
   st->reset();
 
   Result<StmtPtr> at = prepare(h,
                                "SELECT id, run_id, started_at, finished_at, http_status, api_status, reason, "
-                               "request_id, verify_score, image_id, latency_ms, disposition "
+                               "request_id, verify_score, image_id, latency_ms, disposition, sent_image_id "
                                "FROM attempts WHERE job_id = ? ORDER BY started_at, id");
   if (!at) return at.error();
   sqlite3_bind_int64(at->get(), 1, id);
@@ -674,6 +676,7 @@ Result<std::optional<JobDetail>> job_detail(Database& db, JobId id) {
         row.image_id = column_string(a, 9);
         row.latency_ms = column_optional_double(a, 10);
         row.disposition = column_string(a, 11);
+        row.sent_image_id = column_string(a, 12);
         d.attempt_rows.push_back(std::move(row));
       });
       !ok) {

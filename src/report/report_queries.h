@@ -206,6 +206,7 @@ struct AttemptRow {
   std::string image_id;
   std::optional<double> latency_ms;
   std::string disposition;
+  std::string sent_image_id;  // the image_id sent in place of the bytes, if any
 };
 
 struct JobDetail {
@@ -226,6 +227,8 @@ struct JobDetail {
   std::string reason;
   std::optional<std::int64_t> http_status;
   std::string content_hash;
+  std::string decided_by;                // "" (the API), "preflight" or "reused"
+  std::optional<JobId> reused_from;
   UnixMillis created_at = 0;
   UnixMillis updated_at = 0;
   std::optional<UnixMillis> finished_at;

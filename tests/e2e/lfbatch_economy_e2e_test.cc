@@ -222,8 +222,13 @@ TEST_F(EconomyE2E, LaterRunsReuseAnswersAndReverifyByImageIdFallingBackToAnUploa
   ASSERT_EQ(lfbatch({"enqueue", "--db", db(), put("a-copy.png", bytes)}).exit_code, 0);
   ASSERT_EQ(run().exit_code, 0);
   EXPECT_TRUE(new_calls().empty());
-  EXPECT_EQ(scalar(db(), "SELECT reused_from FROM jobs WHERE source LIKE '%a-copy.png'"),
-            scalar(db(), "SELECT id FROM jobs WHERE source LIKE '%/a.png'"));
+  const std::int64_t original = scalar(db(), "SELECT id FROM jobs WHERE source LIKE '%/a.png'");
+  const std::int64_t copy = scalar(db(), "SELECT id FROM jobs WHERE source LIKE '%a-copy.png'");
+  EXPECT_EQ(scalar(db(), "SELECT reused_from FROM jobs WHERE id = " + std::to_string(copy)),
+            original);
+  ProcessResult show = lfbatch({"jobs", "show", "--db", db(), std::to_string(copy)});
+  EXPECT_THAT(show.out, HasSubstr("reused: the answer of job " + std::to_string(original) +
+                                  " for identical content (nothing sent)"));
 
   // --again verifies for real, sending the earlier upload's image_id.
   ASSERT_EQ(lfbatch({"enqueue", "--db", db(), "--again", a}).exit_code, 0);
