@@ -269,7 +269,7 @@ class Engine {
   struct Ready {
     Job job;
     std::shared_ptr<const PreparedImage> image;  // path jobs
-    std::string content_key;     // content_hash + auto_rotate: this job leads that content
+    std::string dedup_key;       // content_hash + auto_rotate: this job leads that content
     std::string content_hash;
     std::string image_id;        // an earlier upload of the same content, sent as file_id
     UnixMillis image_uploaded_at = 0;
@@ -279,7 +279,7 @@ class Engine {
   struct Lookup {
     Job job;
     ImageFile file;
-    std::string key;  // content_key_of(file.sha256, job.auto_rotate)
+    std::string key;  // dedup_key_of(file.sha256, job.auto_rotate)
   };
 
   // The job whose request will answer for content that other leased jobs
@@ -289,7 +289,7 @@ class Engine {
     std::vector<Job> followers;
   };
 
-  static std::string content_key_of(const std::string& hash, bool auto_rotate) {
+  static std::string dedup_key_of(const std::string& hash, bool auto_rotate) {
     return hash + (auto_rotate ? "/rotate" : "/as-is");
   }
 
@@ -516,7 +516,7 @@ class Engine {
       local.answer = std::move(answer);
       settle_without_request(job, std::move(local), Decider::kPreflight, 0, file->sha256);
     } else {
-      std::string key = content_key_of(file->sha256, job.auto_rotate);
+      std::string key = dedup_key_of(file->sha256, job.auto_rotate);
       if (!follow(key, job)) {
         // Still being prepared until its lookup comes back (look_up()).
         to_look_up_.push_back(Lookup{std::move(job), std::move(file).value(), std::move(key)});
@@ -754,7 +754,7 @@ class Engine {
         release.job_id = ready.job.id;
         release.kind = SettleKind::kRelease;
         store_.settle(std::move(release), RunCounts{});
-        if (!ready.content_key.empty()) release_followers(ready.content_key, expired, false);
+        if (!ready.dedup_key.empty()) release_followers(ready.dedup_key, expired, false);
         --in_flight_;
         wake_.notify();
         co_return;
@@ -848,7 +848,7 @@ class Engine {
                     d.retried ? "retry" : "failed");
     }
     store_.settle(std::move(d.settlement), delta);
-    if (!ready.content_key.empty()) release_followers(ready.content_key, outcome, d.final);
+    if (!ready.dedup_key.empty()) release_followers(ready.dedup_key, outcome, d.final);
   }
 
   awaitable<void> watch_signals() {

@@ -564,8 +564,7 @@ Result<ContentLookup> JobQueue::find_content(const std::string& content_hash, bo
       std::optional<ApiStatus> status = parse_api_status(q.column_text(3));
       if (!status || !is_verdict_on_image(*status)) continue;
       ContentMatch match;
-      match.matched_job = q.column_int64(0);
-      match.job_id = q.column_is_null(1) ? match.matched_job : q.column_int64(1);
+      match.job_id = q.column_int64(q.column_is_null(1) ? 0 : 1);
       match.done = q.column_text(2) == "done";
       match.answer.status = *status;
       if (!q.column_is_null(4)) match.answer.verify_score = q.column_double(4);

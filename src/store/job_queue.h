@@ -117,7 +117,6 @@ struct Settlement {
 // An earlier answer for the same content (find_content).
 struct ContentMatch {
   JobId job_id = 0;       // the job the server answered (a reused job's reused_from)
-  JobId matched_job = 0;  // the job found (== job_id unless it was itself reused)
   bool done = false;      // state done (else failed)
   ApiAnswer answer;       // status, score, image_id, request_id, reason, http_status
 };
