@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/temp_dir_for_test.h"
+
 namespace lf {
 namespace {
 
@@ -14,19 +16,11 @@ namespace fs = std::filesystem;
 
 class FileWindowTest : public testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("lf_window_" + std::to_string(::getpid()) + "_" +
-            testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string write(const std::string& name, const std::string& bytes) {
-    const auto p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p.string();
+    return tmp_.write(name, bytes);
   }
-  fs::path dir_;
+  TempDirForTest tmp_;
+  const fs::path& dir_ = tmp_.path();
 };
 
 std::string counting(std::size_t n) {

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/temp_dir_for_test.h"
 #include "image/content_hash.h"
 #include "image/synthetic_image.h"
 
@@ -17,19 +18,11 @@ namespace {
 
 class ImageFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "lf_image_file_test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string write(const std::string& name, const std::string& bytes) {
-    std::string path = (dir_ / name).string();
-    std::ofstream(path, std::ios::binary) << bytes;
-    return path;
+    return tmp_.write(name, bytes);
   }
-  std::filesystem::path dir_;
+  TempDirForTest tmp_;
+  const std::filesystem::path& dir_ = tmp_.path();
 };
 
 TEST_F(ImageFileTest, ReadsTheWholeFileHashesItAndJudgesThoseBytes) {

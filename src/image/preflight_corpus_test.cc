@@ -11,6 +11,7 @@
 #include <iterator>
 #include <random>
 
+#include "core/temp_dir_for_test.h"
 #include "image/file_window.h"
 #include "image/image_probe.h"
 #include "image/preflight.h"
@@ -158,19 +159,11 @@ TEST(PreflightCorpus, DetailsSayWhyInWordsForAReport) {
 
 class CorpusTemp : public testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("lf_corpus_" + std::to_string(::getpid()) + "_" +
-            testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string write(const std::string& name, const std::string& bytes) {
-    const auto p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p.string();
+    return tmp_.write(name, bytes);
   }
-  fs::path dir_;
+  TempDirForTest tmp_;
+  const fs::path& dir_ = tmp_.path();
 };
 
 // A real JPEG grown to exactly `size` bytes by COM segments of filler

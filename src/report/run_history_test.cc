@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "store/run_log.h"
-#include "store/temp_dir_for_test.h"
+#include "core/temp_dir_for_test.h"
 
 namespace lf {
 namespace {

@@ -506,7 +506,9 @@ class Engine {
     if (!file) {
       Outcome local;
       local.failure = TransportFailure::kLocalFileError;
-      local.failure_detail = file.error().message + " (nothing sent)";
+      local.failure_detail = file.error().message +
+                             " (nothing sent; fix the file, then lfbatch retry --status "
+                             "LOCAL_FILE_ERROR)";
       settle_without_request(job, std::move(local), Decider::kPreflight, 0, "");
     } else if (file->verdict.rejected) {
       Outcome local;

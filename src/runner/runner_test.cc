@@ -19,7 +19,7 @@
 #include "store/database.h"
 #include "store/job_queue.h"
 #include "store/run_log.h"
-#include "store/temp_dir_for_test.h"
+#include "core/temp_dir_for_test.h"
 
 namespace lf {
 namespace {

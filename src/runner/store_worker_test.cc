@@ -14,7 +14,7 @@
 
 #include "store/outcomes_for_test.h"
 #include "store/statement.h"
-#include "store/temp_dir_for_test.h"
+#include "core/temp_dir_for_test.h"
 #include "store/unsaved_results.h"
 
 namespace lf {

@@ -11,7 +11,7 @@
 
 #include "store/migrations.h"
 #include "store/statement.h"
-#include "store/temp_dir_for_test.h"
+#include "core/temp_dir_for_test.h"
 
 namespace lf {
 namespace {

@@ -13,7 +13,7 @@
 #include "store/outcomes_for_test.h"
 #include "store/run_log.h"
 #include "store/statement.h"
-#include "store/temp_dir_for_test.h"
+#include "core/temp_dir_for_test.h"
 
 namespace lf {
 namespace {

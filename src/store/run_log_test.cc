@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "store/job_queue.h"
-#include "store/temp_dir_for_test.h"
+#include "core/temp_dir_for_test.h"
 
 namespace lf {
 namespace {

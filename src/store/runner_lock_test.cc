@@ -11,7 +11,7 @@
 #include <fstream>
 
 #include "store/database.h"
-#include "store/temp_dir_for_test.h"
+#include "core/temp_dir_for_test.h"
 
 namespace lf {
 namespace {

@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "store/database.h"
-#include "store/temp_dir_for_test.h"
+#include "core/temp_dir_for_test.h"
 
 namespace lf {
 namespace {

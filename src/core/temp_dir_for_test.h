@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 
@@ -13,7 +14,7 @@ class TempDirForTest {
  public:
   TempDirForTest() {
     std::string pattern =
-        (std::filesystem::temp_directory_path() / "lf_store_test.XXXXXX").string();
+        (std::filesystem::temp_directory_path() / "lf_test.XXXXXX").string();
     if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
     path_ = pattern;
   }
@@ -26,6 +27,12 @@ class TempDirForTest {
 
   const std::filesystem::path& path() const { return path_; }
   std::string file(const std::string& name) const { return (path_ / name).string(); }
+  // Writes `bytes` to the file `name` in the directory; returns its path.
+  std::string write(const std::string& name, const std::string& bytes) const {
+    const std::string path = file(name);
+    std::ofstream(path, std::ios::binary) << bytes;
+    return path;
+  }
 
  private:
   std::filesystem::path path_;
