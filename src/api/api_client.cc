@@ -85,7 +85,18 @@ struct Response {
   int http_status = 0;
   std::string body;
   std::optional<std::string> retry_after;
+  std::optional<std::string> location;
+  std::optional<std::string> server;
+  std::optional<std::string> content_type;
   bool keep_alive = false;
+
+  ResponseHead head() const {
+    auto view = [](const std::optional<std::string>& s) {
+      return s ? std::optional<std::string_view>(*s) : std::nullopt;
+    };
+    return ResponseHead{http_status, view(retry_after), view(location), view(server),
+                        view(content_type)};
+  }
 };
 
 // Timeouts and truncations look different through TLS; this sees through.
@@ -194,16 +205,13 @@ class BeastApiClient final : public ApiClient {
       }
       if (response->keep_alive) put_idle(std::move(connection));
 
-      auto answer = parse_api_response(
-          response->http_status, response->body,
-          response->retry_after ? std::optional<std::string_view>(*response->retry_after)
-                                : std::nullopt,
-          now_ms());
-      if (!answer) {
-        outcome.failure = TransportFailure::kMalformedResponse;
-        outcome.failure_detail = answer.error().message;
+      ResponseReading reading = read_response(response->head(), response->body, now_ms());
+      if (reading.answer) {
+        outcome.answer = std::move(reading.answer);
       } else {
-        outcome.answer = std::move(answer.value());
+        outcome.failure = reading.failure;
+        outcome.failure_detail = "from " + endpoint_.authority() + ": " + reading.detail;
+        outcome.gateway_retry_after_seconds = reading.retry_after_seconds;
       }
       co_return;
     }
@@ -276,9 +284,15 @@ class BeastApiClient final : public ApiClient {
     Response response;
     response.http_status = static_cast<int>(message.result_int());
     response.keep_alive = message.keep_alive() && connection.buffer.size() == 0;
-    if (auto it = message.find(http::field::retry_after); it != message.end()) {
-      response.retry_after = std::string(it->value());
-    }
+    auto header = [&message](http::field field) -> std::optional<std::string> {
+      auto it = message.find(field);
+      if (it == message.end()) return std::nullopt;
+      return std::string(it->value());
+    };
+    response.retry_after = header(http::field::retry_after);
+    response.location = header(http::field::location);
+    response.server = header(http::field::server);
+    response.content_type = header(http::field::content_type);
     response.body = std::move(message.body());
     co_return response;
   }

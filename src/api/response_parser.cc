@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cctype>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
@@ -33,7 +34,125 @@ Result<std::string> optional_string(const nlohmann::json& object, const char* ke
   return it->get<std::string>();
 }
 
+// The words a gateway put in its error page: an HTML <title>, else the
+// body's first non-blank line; printable ASCII, at most 100 characters.
+std::string gateway_words(std::string_view body) {
+  std::string_view words;
+  std::string lower(body.substr(0, 4096));
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto open = lower.find("<title>");
+  if (open != std::string::npos) {
+    const auto close = lower.find("</title>", open);
+    if (close != std::string::npos) words = body.substr(open + 7, close - open - 7);
+  }
+  if (words.empty()) {
+    std::string_view rest = body.substr(0, 4096);
+    while (!rest.empty()) {
+      const auto end = rest.find('\n');
+      std::string_view line = rest.substr(0, end);
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+      if (line.find_first_not_of(" \t\r") != std::string_view::npos && line.front() != '<') {
+        words = line;
+        break;
+      }
+    }
+  }
+  std::string out;
+  bool space = false;
+  for (char c : words) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += (c >= 0x20 && c < 0x7f) ? c : '.';
+    if (out.size() >= 100) break;
+  }
+  return out;
+}
+
+// "HTTP 502 from nginx/1.22.1: '502 Bad Gateway'" (what is known of it).
+std::string describe_gateway(const ResponseHead& head, std::string_view body) {
+  std::string out = "HTTP " + std::to_string(head.http_status);
+  if (head.server && !head.server->empty()) out += " from " + snippet(*head.server);
+  const std::string words = gateway_words(body);
+  out += words.empty() ? std::string(body.empty() ? " with an empty body" : "")
+                       : ": '" + words + "'";
+  return out;
+}
+
 }  // namespace
+
+ResponseReading read_response(const ResponseHead& head, std::string_view body, UnixMillis now) {
+  ResponseReading reading;
+  const int status = head.http_status;
+  if (status >= 300 && status < 400) {
+    reading.failure = TransportFailure::kRedirected;
+    reading.detail = "HTTP " + std::to_string(status) + " redirect" +
+                     (head.location ? " to " + snippet(*head.location) : std::string(" (no Location)"));
+    return reading;
+  }
+  Result<ApiAnswer> answer = parse_api_response(status, body, head.retry_after, now);
+  if (answer) {
+    reading.answer = std::move(answer.value());
+    return reading;
+  }
+  // Not one of the spec's answers. A JSON object with a string "status" is
+  // still the API's answer, with a code this version does not know.
+  nlohmann::json json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (json.is_object()) {
+    const auto it = json.find("status");
+    if (it != json.end() && it->is_string() && !it->get<std::string>().empty() &&
+        !parse_api_status(it->get<std::string>())) {
+      ApiAnswer unknown;
+      unknown.http_status = status;
+      unknown.status = ApiStatus::kUnrecognized;
+      unknown.unrecognized_status = snippet(it->get<std::string>());
+      if (auto r = json.find("request_id"); r != json.end() && r->is_string()) {
+        unknown.request_id = r->get<std::string>();
+      }
+      if (auto r = json.find("reason"); r != json.end() && r->is_string()) {
+        unknown.reason = r->get<std::string>();
+      }
+      if (head.retry_after) unknown.retry_after_seconds = parse_retry_after(*head.retry_after, now);
+      if (status == 429) {
+        unknown.status = ApiStatus::kRateLimitExceeded;
+        unknown.reason = "HTTP 429 with status \"" + unknown.unrecognized_status + "\"";
+        unknown.unrecognized_status.clear();
+      }
+      reading.answer = std::move(unknown);
+      return reading;
+    }
+  }
+  if (status == 429) {
+    // A JSON 429 without a usable status: still the server saying "slower".
+    ApiAnswer throttled;
+    throttled.http_status = status;
+    throttled.status = ApiStatus::kRateLimitExceeded;
+    throttled.reason = "HTTP 429 without the API's status";
+    if (head.retry_after) throttled.retry_after_seconds = parse_retry_after(*head.retry_after, now);
+    reading.answer = std::move(throttled);
+    return reading;
+  }
+  if (status == 413 || status == 414 || status == 431) {
+    reading.failure = TransportFailure::kGatewayRejected;
+    reading.detail = describe_gateway(head, body) +
+                     ": a gateway in front of the API refused the request's size before the API "
+                     "saw it; raise its limit (nginx: client_max_body_size, "
+                     "large_client_header_buffers) or send smaller files";
+    return reading;
+  }
+  if (status >= 500) {
+    reading.failure = TransportFailure::kGatewayError;
+    if (head.retry_after) reading.retry_after_seconds = parse_retry_after(*head.retry_after, now);
+    reading.detail = describe_gateway(head, body) + " instead of the API's answer";
+    return reading;
+  }
+  reading.failure = TransportFailure::kMalformedResponse;
+  reading.detail = answer.error().message;
+  return reading;
+}
 
 Result<ApiAnswer> parse_api_response(int http_status, std::string_view body,
                                      std::optional<std::string_view> retry_after,

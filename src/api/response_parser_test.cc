@@ -126,6 +126,106 @@ TEST(ParseApiResponse, NullOptionalFieldsAreAbsent) {
   EXPECT_TRUE(a->reason.empty());
 }
 
+ResponseHead head(int status) {
+  ResponseHead h;
+  h.http_status = status;
+  return h;
+}
+
+TEST(ReadResponse, TheApisJsonIsItsAnswer) {
+  ResponseReading r = read_response(head(200), R"({"status":"OK","verify_score":0.9})", 0);
+  ASSERT_TRUE(r.answer);
+  EXPECT_EQ(r.answer->status, ApiStatus::kOk);
+}
+
+TEST(ReadResponse, ARedirectNamesWhereTo) {
+  ResponseHead h = head(301);
+  h.location = "https://api.example/identity/handhold_idcard_verification";
+  ResponseReading r = read_response(h, "<html>Moved</html>", 0);
+  ASSERT_FALSE(r.answer);
+  EXPECT_EQ(r.failure, TransportFailure::kRedirected);
+  EXPECT_NE(r.detail.find("301"), std::string::npos);
+  EXPECT_NE(r.detail.find("https://api.example/identity"), std::string::npos);
+}
+
+TEST(ReadResponse, AnUnknownJsonStatusIsAnAnswerUnderItsOwnCode) {
+  ResponseReading r =
+      read_response(head(400), R"({"status":"NEW_RULE","reason":"photo too old","request_id":"R1"})", 0);
+  ASSERT_TRUE(r.answer);
+  EXPECT_EQ(r.answer->status, ApiStatus::kUnrecognized);
+  EXPECT_EQ(r.answer->unrecognized_status, "NEW_RULE");
+  EXPECT_EQ(r.answer->reason, "photo too old");
+  EXPECT_EQ(r.answer->request_id, "R1");
+  EXPECT_EQ(r.answer->http_status, 400);
+}
+
+TEST(ReadResponse, A429IsAThrottleWhateverItsBody) {
+  for (const char* body : {"", "<html><title>429 Too Many Requests</title></html>",
+                           R"({"message":"slow down"})", R"({"status":"THROTTLED"})"}) {
+    ResponseHead h = head(429);
+    h.retry_after = "3";
+    ResponseReading r = read_response(h, body, 0);
+    ASSERT_TRUE(r.answer) << body;
+    EXPECT_EQ(r.answer->status, ApiStatus::kRateLimitExceeded) << body;
+    EXPECT_EQ(r.answer->retry_after_seconds, 3.0) << body;
+  }
+}
+
+TEST(ReadResponse, AGatewaysRefusalOfTheSizeIsRejectedWithItsWords) {
+  ResponseHead h = head(413);
+  h.server = "nginx/1.22.1";
+  ResponseReading r = read_response(
+      h,
+      "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
+      "<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n",
+      0);
+  ASSERT_FALSE(r.answer);
+  EXPECT_EQ(r.failure, TransportFailure::kGatewayRejected);
+  EXPECT_NE(r.detail.find("'413 Request Entity Too Large'"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("nginx/1.22.1"), std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("client_max_body_size"), std::string::npos) << r.detail;
+  for (int status : {414, 431}) {
+    EXPECT_EQ(read_response(head(status), "Request-URI Too Long", 0).failure,
+              TransportFailure::kGatewayRejected);
+  }
+}
+
+TEST(ReadResponse, A5xxWithoutTheApisJsonIsAGatewayError) {
+  ResponseHead h = head(503);
+  h.retry_after = "20";
+  ResponseReading r = read_response(h, "<html><title>503 Service Unavailable</title></html>", 0);
+  ASSERT_FALSE(r.answer);
+  EXPECT_EQ(r.failure, TransportFailure::kGatewayError);
+  EXPECT_NE(r.detail.find("503 Service Unavailable"), std::string::npos);
+  EXPECT_EQ(r.retry_after_seconds, 20.0);
+  for (int status : {500, 502, 504}) {
+    ResponseReading empty = read_response(head(status), "", 0);
+    EXPECT_EQ(empty.failure, TransportFailure::kGatewayError) << status;
+    EXPECT_NE(empty.detail.find("empty body"), std::string::npos) << empty.detail;
+  }
+  // A plain-text body's first line is its words; a JSON body without the
+  // API's status (a cloud gateway's) is a gateway error too.
+  EXPECT_NE(read_response(head(502), "\n  upstream connect error\nmore", 0).detail.find(
+                "'upstream connect error'"),
+            std::string::npos);
+  EXPECT_EQ(read_response(head(502), R"({"message":"Internal server error"})", 0).failure,
+            TransportFailure::kGatewayError);
+  // The API's own INTERNAL_ERROR is an answer, not a gateway's.
+  EXPECT_TRUE(read_response(head(500), R"({"status":"INTERNAL_ERROR"})", 0).answer);
+}
+
+TEST(ReadResponse, OtherBodiesThatAreNotTheApisAreMalformed) {
+  ResponseReading r = read_response(head(200), "<html>hello</html>", 0);
+  ASSERT_FALSE(r.answer);
+  EXPECT_EQ(r.failure, TransportFailure::kMalformedResponse);
+  EXPECT_NE(r.detail.find("not a JSON object"), std::string::npos);
+  EXPECT_EQ(read_response(head(400), "<html>bad</html>", 0).failure,
+            TransportFailure::kMalformedResponse);
+  // Invalid JSON types of known fields stay malformed.
+  EXPECT_EQ(read_response(head(200), R"({"status":"OK","verify_score":"high"})", 0).failure,
+            TransportFailure::kMalformedResponse);
+}
+
 TEST(ParseRetryAfter, DelaySeconds) {
   EXPECT_EQ(parse_retry_after("0", kNow), 0.0);
   EXPECT_EQ(parse_retry_after(" 120 ", kNow), 120.0);

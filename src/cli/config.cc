@@ -102,8 +102,14 @@ Status read_retry(const FileReader& r, const json& obj, RetrySettings& out) {
       s = r.read_int<std::int64_t>(v, "retry.base_delay_ms", out.base_delay_ms, 0);
     } else if (key == "max_delay_ms") {
       s = r.read_int<std::int64_t>(v, "retry.max_delay_ms", out.max_delay_ms, 0);
+    } else if (key == "download_attempts") {
+      s = r.read_int(v, "retry.download_attempts", out.download_attempts, 1);
+    } else if (key == "download_delay_ms") {
+      s = r.read_int<std::int64_t>(v, "retry.download_delay_ms", out.download_delay_ms, 0);
     } else {
-      return r.unknown_key("retry." + key, "max_attempts, base_delay_ms, max_delay_ms");
+      return r.unknown_key("retry." + key,
+                           "max_attempts, base_delay_ms, max_delay_ms, download_attempts, "
+                           "download_delay_ms");
     }
     if (!s) return s;
   }
@@ -127,9 +133,10 @@ Status read_timeouts(const FileReader& r, const json& obj, TimeoutSettings& out)
 }
 
 constexpr std::string_view kTopKeys =
-    "endpoint, database, secrets_file, concurrency, rate, burst, retry, timeouts, auto_rotate, "
-    "threshold, lease_seconds, insecure, ca_file, max_requests_per_day, budget_time_zone, "
-    "image_id_max_age, send_file_names, metrics_file";
+    "endpoint, database, secrets_file, concurrency, rate, burst, share, outage_limit, "
+    "invalid_argument_streak, retry, timeouts, auto_rotate, threshold, lease_seconds, insecure, "
+    "ca_file, max_requests_per_day, budget_time_zone, image_id_max_age, send_file_names, "
+    "metrics_file";
 
 Status read_file(const std::string& path, Config& config) {
   std::ifstream in(path, std::ios::binary);
@@ -160,6 +167,17 @@ Status read_file(const std::string& path, Config& config) {
       s = r.read_number(v, key, config.rate, 0, kInf);
     } else if (key == "burst") {
       s = r.read_number(v, key, config.burst, 0, kInf);
+    } else if (key == "share") {
+      s = r.read_number(v, key, config.share, 0, 1);
+      if (s && config.share <= 0) {
+        s = Error{fmt::format("{}: share must be above 0 and at most 1 (the share of the limit "
+                              "lfbatch may use), e.g. 0.8",
+                              path)};
+      }
+    } else if (key == "outage_limit") {
+      s = r.read_string(v, key, config.outage_limit);
+    } else if (key == "invalid_argument_streak") {
+      s = r.read_int(v, key, config.invalid_argument_streak, 0);
     } else if (key == "retry") {
       s = read_retry(r, v, config.retry);
     } else if (key == "timeouts") {

@@ -19,6 +19,8 @@ struct RetrySettings {
   int max_attempts = 5;             // requests per job before it fails for good
   std::int64_t base_delay_ms = 500; // first backoff cap; doubles per attempt
   std::int64_t max_delay_ms = 60'000;
+  int download_attempts = 3;                // file_url jobs meeting DOWNLOAD_ERROR/_TIMEOUT
+  std::int64_t download_delay_ms = 30'000;  // before the first such retry; doubles
 };
 
 struct TimeoutSettings {
@@ -33,6 +35,9 @@ struct Config {
   int concurrency = 16;                     // requests in flight
   double rate = 0;                          // requests/s; 0 = not known, found adaptively
   double burst = 0;                         // token bucket size; 0 = max(1, rate)
+  double share = 1;                         // use at most this share of the limit found (0, 1]
+  std::string outage_limit = "30m";         // give up on an outage after this; "0": never
+  int invalid_argument_streak = 20;         // stop after this many INVALID_ARGUMENT in a row; 0: never
   RetrySettings retry;
   TimeoutSettings timeouts;
   bool auto_rotate = false;                 // default for enqueue

@@ -25,6 +25,8 @@ struct RunArgs {
   std::optional<int> concurrency;
   std::optional<double> rate;
   std::optional<double> burst;
+  std::optional<double> share;
+  std::string outage_limit;  // empty: the config's
   std::optional<int> max_attempts;
   std::int64_t max_requests = 0;
   std::string until;
@@ -50,6 +52,8 @@ std::string settings_json(const RunOptions& o, const RunArgs& args) {
       {"concurrency", o.concurrency},
       {"rate", o.rate.ceiling_rps},
       {"burst", o.rate.burst},
+      {"share", o.rate.share},
+      {"outage_limit_ms", o.outage.outage_limit.count()},
       {"max_attempts", o.retry.max_attempts},
       {"max_requests", o.max_requests},
       {"on_quota", args.on_quota},
@@ -90,6 +94,28 @@ Result<RunOptions> run_options(const Config& config, const Credentials& credenti
   if (o.retry.max_attempts < 1) return Error{"--max-attempts must be at least 1"};
   o.retry.base_delay = std::chrono::milliseconds(config.retry.base_delay_ms);
   o.retry.max_delay = std::chrono::milliseconds(config.retry.max_delay_ms);
+  o.retry.download_attempts = config.retry.download_attempts;
+  o.retry.download_delay = std::chrono::milliseconds(config.retry.download_delay_ms);
+  o.rate.share = args.share.value_or(config.share);
+  if (!(o.rate.share > 0 && o.rate.share <= 1)) {
+    return Error{fmt::format("--share {}: give the share of the account's limit to use, above 0 "
+                             "and at most 1 (e.g. 0.8 leaves a fifth to its other users)",
+                             o.rate.share)};
+  }
+  {
+    const std::string& limit = args.outage_limit.empty() ? config.outage_limit : args.outage_limit;
+    if (limit == "0" || limit == "never") {
+      o.outage.outage_limit = std::chrono::milliseconds(0);
+    } else {
+      auto d = parse_duration(limit);
+      if (!d) {
+        return Error{"outage_limit " + limit + ": " + d.error().message +
+                     " (or 0 to wait for the service for ever)"};
+      }
+      o.outage.outage_limit = *d;
+    }
+  }
+  o.invalid_argument_streak = config.invalid_argument_streak;
   if (args.max_requests < 0) return Error{"--max-requests must be >= 0 (0: no budget)"};
   o.max_requests = args.max_requests;
   o.lease_millis = config.lease_seconds * 1000;
@@ -207,6 +233,13 @@ void register_run_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
                   "0 = find it adaptively)");
   cmd->add_option("--burst", args->burst,
                   "Requests that may leave at once after a pause (default: one second of --rate)");
+  cmd->add_option("--share", args->share,
+                  "Use at most this share of the account's limit, as found or as --rate says, "
+                  "leaving the rest to its other users, e.g. 0.8 (default: config, 1)");
+  cmd->add_option("--outage-limit", args->outage_limit,
+                  "When the service stays unreachable (refused, reset, timing out, gateway 5xx), "
+                  "pause and probe for this long, then stop with exit 75, e.g. 30m, 2h; 0 = wait "
+                  "for ever (default: config, 30m)");
   cmd->add_option("--max-attempts", args->max_attempts,
                   "Requests per job before a transient failure is final (default: config, 5)");
   cmd->add_option("--max-requests", args->max_requests,

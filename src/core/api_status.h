@@ -26,6 +26,10 @@ enum class ApiStatus {
   kOutOfQuota,
   kNotFound,
   kInternalError,
+  // Not one of the spec's codes: a JSON answer whose "status" this version
+  // does not know (ApiAnswer::unrecognized_status holds it). Never in
+  // kAllApiStatuses.
+  kUnrecognized,
 };
 
 inline constexpr ApiStatus kAllApiStatuses[] = {
@@ -48,7 +52,7 @@ inline constexpr ApiStatus kAllApiStatuses[] = {
     ApiStatus::kInternalError,
 };
 
-// The wire name, e.g. "OUT_OF_QUOTA".
+// The wire name, e.g. "OUT_OF_QUOTA" ("UNRECOGNIZED" for kUnrecognized).
 std::string_view to_string(ApiStatus status);
 
 // The status for a wire name; nullopt for a name the spec does not have.
@@ -78,8 +82,18 @@ std::string_view to_string(Disposition disposition);
 // the account, a download, the server's state) does not carry over.
 bool is_verdict_on_image(ApiStatus status);
 
-// The disposition of an answer with API status `status`.
+// DOWNLOAD_ERROR or DOWNLOAD_TIMEOUT: the server could not fetch a file_url.
+bool is_download_failure(ApiStatus status);
+
+// The disposition of an answer with API status `status`. DOWNLOAD_ERROR and
+// DOWNLOAD_TIMEOUT are transient, retried on the slow download schedule
+// (RetryPolicy::download_backoff).
 Disposition disposition_of(ApiStatus status);
+
+// The disposition of an answer whose status this version does not know:
+// transient (retried) when the HTTP status is 5xx, else a permanent failure
+// stored under the server's own code.
+Disposition disposition_of_unrecognized(int http_status);
 
 // Failures that never produced a parseable API answer.
 enum class TransportFailure {
@@ -88,6 +102,18 @@ enum class TransportFailure {
   kConnectionLost,    // reset or closed before a complete response
   kMalformedResponse, // a response whose body is not the API's JSON
   kLocalFileError,    // the job's own file could not be read while sending
+  kGatewayError,      // 5xx without the API's JSON: a proxy or load balancer in
+                      // front of the API answered for it (502, 503, 504...)
+  kGatewayRejected,   // 413, 414 or 431 without the API's JSON: a gateway refused
+                      // the request's size before it reached the API
+  kRedirected,        // a 3xx: the endpoint has moved (or is http for https)
+};
+
+inline constexpr TransportFailure kAllTransportFailures[] = {
+    TransportFailure::kConnectFailed,     TransportFailure::kTimeout,
+    TransportFailure::kConnectionLost,    TransportFailure::kMalformedResponse,
+    TransportFailure::kLocalFileError,    TransportFailure::kGatewayError,
+    TransportFailure::kGatewayRejected,   TransportFailure::kRedirected,
 };
 
 std::string_view to_string(TransportFailure failure);
@@ -95,8 +121,14 @@ std::string_view to_string(TransportFailure failure);
 // The failure for a name to_string gives; nullopt for any other name.
 std::optional<TransportFailure> parse_transport_failure(std::string_view name);
 
-// Transport failures are transient (retried), except a local file that
-// cannot be read, which fails its own job.
+// Transport failures are transient (retried), except: a local file that
+// cannot be read and a request a gateway refused for its size fail their own
+// job; a redirect stops the run (the endpoint is wrong).
 Disposition disposition_of(TransportFailure failure);
+
+// Whether `failure` says the service (or the way to it) is down rather than
+// anything about the job: no connection, a reset, a timeout, a gateway's 5xx.
+// A run of these in a row opens the runner's circuit (core/circuit_breaker.h).
+bool is_outage(TransportFailure failure);
 
 }  // namespace lf

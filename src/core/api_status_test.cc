@@ -33,17 +33,42 @@ TEST(Disposition, ClassifiesEveryCode) {
   for (ApiStatus s : {ApiStatus::kFaceDetectionFailed, ApiStatus::kCorruptImage,
                       ApiStatus::kInvalidImageFormatOrSize, ApiStatus::kImageFileSizeTooBig,
                       ApiStatus::kImageIdNotExist, ApiStatus::kInvalidArgument,
-                      ApiStatus::kEncodingError, ApiStatus::kDownloadError}) {
+                      ApiStatus::kEncodingError}) {
     EXPECT_EQ(disposition_of(s), D::kPermanentFailure) << to_string(s);
   }
   EXPECT_EQ(disposition_of(ApiStatus::kInternalError), D::kRetryLater);
   EXPECT_EQ(disposition_of(ApiStatus::kDownloadTimeout), D::kRetryLater);
+  EXPECT_EQ(disposition_of(ApiStatus::kDownloadError), D::kRetryLater);
+  EXPECT_TRUE(is_download_failure(ApiStatus::kDownloadError));
+  EXPECT_TRUE(is_download_failure(ApiStatus::kDownloadTimeout));
+  EXPECT_FALSE(is_download_failure(ApiStatus::kInternalError));
   EXPECT_EQ(disposition_of(ApiStatus::kRateLimitExceeded), D::kThrottled);
   EXPECT_EQ(disposition_of(ApiStatus::kOutOfQuota), D::kStopForQuota);
   EXPECT_EQ(disposition_of(ApiStatus::kUnauthorized), D::kAbortCredentials);
   EXPECT_EQ(disposition_of(ApiStatus::kKeyExpired), D::kAbortCredentials);
   EXPECT_EQ(disposition_of(ApiStatus::kNoPermission), D::kAbortCredentials);
   EXPECT_EQ(disposition_of(ApiStatus::kNotFound), D::kAbortConfiguration);
+}
+
+TEST(Disposition, AnUnrecognizedStatusIsRetriedOnlyWhenTheHttpStatusIsAServerError) {
+  EXPECT_EQ(disposition_of_unrecognized(503), Disposition::kRetryLater);
+  EXPECT_EQ(disposition_of_unrecognized(400), Disposition::kPermanentFailure);
+  EXPECT_EQ(disposition_of_unrecognized(200), Disposition::kPermanentFailure);
+  EXPECT_FALSE(parse_api_status("UNRECOGNIZED"));  // never a wire name
+  for (ApiStatus s : kAllApiStatuses) EXPECT_NE(s, ApiStatus::kUnrecognized);
+}
+
+TEST(Disposition, OutagesAreTheServicesAndGatewayRefusalsAndRedirectsAreNotRetried) {
+  EXPECT_TRUE(is_outage(TransportFailure::kConnectFailed));
+  EXPECT_TRUE(is_outage(TransportFailure::kTimeout));
+  EXPECT_TRUE(is_outage(TransportFailure::kConnectionLost));
+  EXPECT_TRUE(is_outage(TransportFailure::kGatewayError));
+  EXPECT_FALSE(is_outage(TransportFailure::kMalformedResponse));
+  EXPECT_FALSE(is_outage(TransportFailure::kGatewayRejected));
+  EXPECT_FALSE(is_outage(TransportFailure::kLocalFileError));
+  EXPECT_EQ(disposition_of(TransportFailure::kGatewayError), Disposition::kRetryLater);
+  EXPECT_EQ(disposition_of(TransportFailure::kGatewayRejected), Disposition::kPermanentFailure);
+  EXPECT_EQ(disposition_of(TransportFailure::kRedirected), Disposition::kAbortConfiguration);
 }
 
 TEST(Disposition, TransportFailuresAreTransientButALocalFileErrorIsNot) {
@@ -56,7 +81,9 @@ TEST(Disposition, TransportFailuresAreTransientButALocalFileErrorIsNot) {
 
 TEST(TransportFailureNames, EveryNameRoundTripsAndOthersAreRefused) {
   for (TransportFailure failure :
-       {TransportFailure::kConnectFailed, TransportFailure::kTimeout,
+       {TransportFailure::kGatewayError, TransportFailure::kGatewayRejected,
+        TransportFailure::kRedirected,
+        TransportFailure::kConnectFailed, TransportFailure::kTimeout,
         TransportFailure::kConnectionLost, TransportFailure::kMalformedResponse,
         TransportFailure::kLocalFileError}) {
     EXPECT_EQ(parse_transport_failure(to_string(failure)), failure) << to_string(failure);

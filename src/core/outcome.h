@@ -14,6 +14,7 @@ namespace lf {
 struct ApiAnswer {
   int http_status = 0;
   ApiStatus status = ApiStatus::kOk;
+  std::string unrecognized_status;     // the server's own code when status is kUnrecognized
   std::string request_id;
   std::optional<double> verify_score;  // present when status is OK
   std::string image_id;                // present when a file or URL was uploaded
@@ -30,13 +31,23 @@ struct Outcome {
   std::optional<ApiAnswer> answer;
   std::optional<TransportFailure> failure;
   std::string failure_detail;  // e.g. "connection reset by peer"
+  // A gateway's Retry-After on a failure without the API's answer (a 503
+  // saying when to come back); an answer's own is in ApiAnswer.
+  std::optional<double> gateway_retry_after_seconds;
 
   Disposition disposition() const {
-    return answer ? disposition_of(answer->status) : disposition_of(*failure);
+    if (!answer) return disposition_of(*failure);
+    if (answer->status == ApiStatus::kUnrecognized) {
+      return disposition_of_unrecognized(answer->http_status);
+    }
+    return disposition_of(answer->status);
   }
-  // The code reported for this attempt: the API status or the transport failure.
+  // The code reported for this attempt: the API status (the server's own
+  // word for one this version does not know) or the transport failure.
   std::string_view code() const {
-    return answer ? to_string(answer->status) : to_string(*failure);
+    if (!answer) return to_string(*failure);
+    if (answer->status == ApiStatus::kUnrecognized) return answer->unrecognized_status;
+    return to_string(answer->status);
   }
 };
 

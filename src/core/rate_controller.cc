@@ -16,10 +16,23 @@ double seconds_between(RateController::TimePoint from, RateController::TimePoint
 
 RateController::RateController(RateControllerOptions options, TimePoint now)
     : options_(options),
-      bucket_(options.ceiling_rps > 0 ? options.ceiling_rps : 1.0,
-              burst_for(options.ceiling_rps), now),
-      limiting_(options.ceiling_rps > 0),
-      window_start_(now) {}
+      bucket_(1.0, 2.0, now),
+      start_(now),
+      step_start_(now) {
+  options_.share = std::clamp(options_.share, 0.01, 1.0);
+  slot_numbers_.fill(-1);
+  double start_rate = 0;
+  if (options_.ceiling_rps > 0) {
+    start_rate = options_.ceiling_rps * options_.share;
+  } else if (options_.slow_start) {
+    start_rate = std::max(options_.initial_rps, options_.min_rate);
+    slow_start_ = true;
+  }
+  if (start_rate > 0) {
+    limiting_ = true;
+    bucket_ = TokenBucket(start_rate, burst_for(start_rate), now);
+  }
+}
 
 double RateController::rate() const { return limiting_ ? bucket_.rate() : 0.0; }
 
@@ -28,7 +41,7 @@ double RateController::burst_for(double rps) const {
 }
 
 double RateController::clamp_rate(double rps) const {
-  if (options_.ceiling_rps > 0) rps = std::min(rps, options_.ceiling_rps);
+  if (options_.ceiling_rps > 0) rps = std::min(rps, options_.ceiling_rps * options_.share);
   return std::max(rps, options_.min_rate);
 }
 
@@ -38,10 +51,52 @@ void RateController::set_rate(double rps, TimePoint now) {
   bucket_.set_burst(burst_for(rps), now);
 }
 
+std::int64_t RateController::slot_of(TimePoint t) const {
+  const auto slot = options_.admitted_window / kSlots;
+  const auto width = std::max<Duration>(slot, std::chrono::milliseconds(1));
+  return (t - start_) / width;
+}
+
+void RateController::count_admitted(TimePoint now) {
+  const std::int64_t slot = slot_of(now);
+  const auto i = static_cast<std::size_t>(slot % kSlots);
+  if (slot_numbers_[i] != slot) {
+    slot_numbers_[i] = slot;
+    admitted_[i] = 0;
+  }
+  ++admitted_[i];
+}
+
+double RateController::admitted_rate(TimePoint now) const {
+  const std::int64_t current = slot_of(now);
+  std::int64_t count = 0;
+  for (std::size_t i = 0; i < kSlots; ++i) {
+    if (slot_numbers_[i] > current - kSlots && slot_numbers_[i] <= current) count += admitted_[i];
+  }
+  // Over the window, or over the run's age while it is younger (but at
+  // least 50 ms, so that the first answers do not read as a huge rate).
+  const double window = std::chrono::duration<double>(options_.admitted_window).count();
+  const double span = std::clamp(seconds_between(start_, now), 0.05, window);
+  return static_cast<double>(count) / span;
+}
+
 RateController::Duration RateController::acquire(TimePoint now) {
   if (now < paused_until_) return paused_until_ - now;
+  if (slow_start_ && now - step_start_ >= options_.slow_start_step) {
+    // Double only a rate that was used: a step held back by the requests in
+    // flight (or by too few jobs) says nothing about the limit.
+    const double allowed = bucket_.rate() * seconds_between(step_start_, now);
+    if (allowed > 0 && static_cast<double>(step_sent_) >= 0.5 * allowed) {
+      set_rate(bucket_.rate() * 2, now);
+    }
+    step_start_ = now;
+    step_sent_ = 0;
+  }
   if (!limiting_) return Duration::zero();
-  if (bucket_.try_take(now)) return Duration::zero();
+  if (bucket_.try_take(now)) {
+    ++step_sent_;
+    return Duration::zero();
+  }
   Duration wait = bucket_.wait_time(now);
   return std::max(wait, Duration(std::chrono::microseconds(100)));
 }
@@ -50,48 +105,45 @@ void RateController::pause_until(TimePoint until) {
   paused_until_ = std::max(paused_until_, until);
 }
 
-void RateController::measure(TimePoint now) {
-  ++window_count_;
-  double elapsed = seconds_between(window_start_, now);
-  double window = std::chrono::duration<double>(options_.measure_window).count();
-  if (elapsed >= window) {
-    double current = static_cast<double>(window_count_) / elapsed;
-    measured_ = measured_ == 0 ? current
-                               : options_.smoothing * current + (1 - options_.smoothing) * measured_;
-    window_count_ = 0;
-    window_start_ = now;
-  }
-}
-
 void RateController::on_response(TimePoint sent_at, TimePoint now, bool throttled) {
-  measure(now);
+  if (!throttled) count_admitted(now);
+  const double admitted = admitted_rate(now);
   if (throttled) {
     ++throttles_;
     if (decreases_ > 0 && sent_at < last_decrease_) return;  // already reacted to this round trip
-    // The rate we were really achieving: the measured rate, or while the first
-    // window is still open, the rate of the answers in it.
-    double measured = measured_;
-    if (measured <= 0) {
-      double elapsed = seconds_between(window_start_, now);
-      measured = elapsed > 0 ? static_cast<double>(window_count_) / elapsed : options_.min_rate;
+    const double sending = limiting_ ? bucket_.rate() : admitted;
+    double limit = std::min(sending, admitted);
+    if (slow_start_) {
+      // The ramp's first throttle: the previous step's rate went through, so
+      // the limit is at least about that (the admitted rate lags the ramp).
+      slow_start_ = false;
+      limit = std::max(limit, sending / 2);
     }
-    double rate_to_use = limiting_ ? std::min(measured, bucket_.rate()) : measured;
-    rate_to_use = std::max(rate_to_use, options_.min_rate);
-    last_max_ = rate_to_use;
+    last_max_ = std::max(limit, options_.min_rate);
     k_seconds_ = std::cbrt(last_max_ * (1 - options_.beta) / options_.scale);
     last_decrease_ = now;
+    curve_origin_ = now;
+    share_probing_ = false;
     ++decreases_;
     recovering_ = true;
     limiting_ = true;
-    set_rate(rate_to_use * options_.beta, now);
+    set_rate(last_max_ * options_.beta * (options_.share < 1 ? options_.share : 1.0), now);
     return;
   }
-  if (!recovering_) return;  // told the limit and never throttled: stay at the ceiling
-  double t = seconds_between(last_decrease_, now) - k_seconds_;
+  if (!recovering_) return;  // slow start, or told the limit and never throttled
+  if (options_.share < 1 && !share_probing_) {
+    if (now - last_decrease_ < options_.share_probe_interval) {
+      set_rate(last_max_ * options_.share, now);
+      return;
+    }
+    // Probe for a rise once: from the last limit, along the curve's convex part.
+    share_probing_ = true;
+    curve_origin_ = now - std::chrono::duration_cast<Duration>(
+                              std::chrono::duration<double>(k_seconds_));
+  }
+  double t = seconds_between(curve_origin_, now) - k_seconds_;
   double cubic = options_.scale * t * t * t + last_max_;
-  // Never more than twice what we actually send: a rate that is not used
-  // tells nothing about the server's limit.
-  double next = measured_ > 0 ? std::min(cubic, 2 * measured_) : cubic;
+  double next = admitted > 0 ? std::min(cubic, 2 * admitted) : cubic;
   set_rate(next, now);
 }
 

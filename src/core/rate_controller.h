@@ -1,15 +1,31 @@
 // Client-side rate control shared by every request of a run: a token bucket
-// whose rate follows the AWS SDKs' "adaptive" retry mode (token bucket +
-// CUBIC). Told nothing, it sends freely until the first RATE_LIMIT_EXCEEDED,
-// then cuts the rate to beta * the measured send rate and grows it back
-// along W(t) = C*(t-K)^3 + Wmax, K = cbrt(Wmax*(1-beta)/C), so it converges
-// on the server's limit. Told the limit (`ceiling_rps`, --rate), it starts
-// there, never exceeds it, and still backs off on throttles.
+// whose rate finds the server's limit without knocking on it, follows it
+// when it moves, and leaves a share of it to others.
+//
+//  - Told nothing, it starts at `initial_rps` and doubles the rate every
+//    `slow_start_step` in which it was used (slow start), instead of opening
+//    the floodgates at once.
+//  - On RATE_LIMIT_EXCEEDED (once per round trip) it takes as the limit what
+//    the server *admitted*: the rate of non-throttled answers over the last
+//    `admitted_window` (a throttled answer says nothing about the limit), and
+//    never more than the rate it was sending at. It cuts to beta times that
+//    and grows back along CUBIC's W(t) = C*(t-K)^3 + Wmax with
+//    K = cbrt(Wmax*(1-beta)/C): flat near the old limit, probing beyond it
+//    ever faster, so a drop is followed within round trips and a rise is
+//    found within seconds. It never runs at more than twice what the server
+//    admits (a rate that is not used tells nothing about the limit).
+//  - `share` < 1 runs at that share of the limit once one is known (the
+//    rest is left to the account's other users); every
+//    `share_probe_interval` without a throttle it probes above the last
+//    limit once, to find a rise, then goes back to its share.
+//  - Told the limit (`ceiling_rps`, --rate), it starts at share x ceiling,
+//    never exceeds it, and still backs off on throttles.
 //
 // Pure: time is passed in (steady_clock time points), nothing sleeps. Not
 // thread-safe: one owner (the runner's pacer) calls it.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 
@@ -21,11 +37,15 @@ struct RateControllerOptions {
   double ceiling_rps = 0;   // the account's known limit (--rate); 0 = unknown
   double burst = 0;         // bucket size (--burst); 0 = max(2, current rate / 10): small, so
                             // that a pause never ends in a burst the server would throttle
-  double beta = 0.7;        // multiplicative decrease on a throttle
+  double share = 1;         // of the limit (found or told) to use, in (0, 1] (--share)
+  double beta = 0.9;        // decrease to beta x the admitted rate on a throttle
   double scale = 0.4;       // CUBIC's C, in (requests/s) per s^3
   double min_rate = 0.5;    // the rate never drops below this (requests/s)
-  double smoothing = 0.8;   // weight of the newest window in the measured rate
-  std::chrono::milliseconds measure_window{500};
+  bool slow_start = true;   // told nothing: ramp from initial_rps, else unlimited until a throttle
+  double initial_rps = 20;
+  std::chrono::milliseconds slow_start_step{50};
+  std::chrono::milliseconds admitted_window{1000};
+  std::chrono::milliseconds share_probe_interval{60'000};
 };
 
 class RateController {
@@ -41,7 +61,8 @@ class RateController {
   Duration acquire(TimePoint now);
 
   // The answer to a request sent at `sent_at` arrived at `now`; `throttled`
-  // when it was RATE_LIMIT_EXCEEDED. Throttles of requests sent before the
+  // when it was RATE_LIMIT_EXCEEDED (put down to the rate, not to the count
+  // in flight: see ConcurrencyLimit). Throttles of requests sent before the
   // last decrease do not decrease again (one decrease per round trip, so a
   // burst of throttled in-flight requests does not collapse the rate).
   void on_response(TimePoint sent_at, TimePoint now, bool throttled);
@@ -49,30 +70,41 @@ class RateController {
   // The server asked for a pause (Retry-After): nothing is sent before `until`.
   void pause_until(TimePoint until);
 
-  bool limiting() const { return limiting_; }      // the bucket is in force
-  double rate() const;                             // allowed requests/s; 0 = unlimited
-  double measured_rate() const { return measured_; }  // smoothed answers/s
-  double last_max_rate() const { return last_max_; }
+  bool limiting() const { return limiting_; }       // the bucket is in force
+  bool slow_starting() const { return slow_start_; }
+  double rate() const;                              // allowed requests/s; 0 = unlimited
+  double admitted_rate(TimePoint now) const;        // non-throttled answers/s, recently
+  double last_max_rate() const { return last_max_; }  // the limit as last found (Wmax)
   std::int64_t throttles() const { return throttles_; }
   std::int64_t decreases() const { return decreases_; }
 
  private:
-  void measure(TimePoint now);
+  static constexpr int kSlots = 20;  // admitted_window in slots
+
+  void count_admitted(TimePoint now);
   void set_rate(double rps, TimePoint now);
   double clamp_rate(double rps) const;
   double burst_for(double rps) const;
+  std::int64_t slot_of(TimePoint t) const;
 
   RateControllerOptions options_;
   TokenBucket bucket_;
+  TimePoint start_;
   bool limiting_ = false;
+  bool slow_start_ = false;      // doubling each step until the first throttle
+  TimePoint step_start_;
+  std::int64_t step_sent_ = 0;
   bool recovering_ = false;      // a throttle was seen: rate follows the CUBIC curve
-  double last_max_ = 0;          // Wmax: the rate at the last throttle
+  bool share_probing_ = false;   // share < 1: climbing past the last limit to find a rise
+  double last_max_ = 0;          // Wmax: the admitted rate at the last throttle
   double k_seconds_ = 0;         // K: time for the curve to climb back to Wmax
+  TimePoint curve_origin_{};     // where the curve's t = 0 is
   TimePoint last_decrease_{};
   TimePoint paused_until_{};
-  double measured_ = 0;
-  std::int64_t window_count_ = 0;
-  TimePoint window_start_;
+  // Admitted answers per slot of admitted_window / kSlots, a ring indexed by
+  // slot number modulo kSlots; slot_numbers_ says which slot each holds.
+  std::array<std::int64_t, kSlots> admitted_{};
+  std::array<std::int64_t, kSlots> slot_numbers_{};
   std::int64_t throttles_ = 0;
   std::int64_t decreases_ = 0;
 };

@@ -14,6 +14,8 @@ RetryPolicy::RetryPolicy(RetryPolicyOptions options) : options_(options) {
   options_.max_delay = std::max(options_.max_delay, options_.base_delay);
   options_.throttle_min = std::max(options_.throttle_min, milliseconds(0));
   options_.throttle_max = std::max(options_.throttle_max, options_.throttle_min);
+  options_.download_attempts = std::max(1, options_.download_attempts);
+  options_.download_delay = std::max(options_.download_delay, milliseconds(0));
 }
 
 bool RetryPolicy::may_retry(int attempts_made) const {
@@ -34,6 +36,22 @@ milliseconds RetryPolicy::backoff(int attempts_made, const Uniform01& uniform,
                         static_cast<double>(options_.base_delay.count()) * std::ldexp(1.0, exponent));
   double u = std::clamp(uniform(), 0.0, 1.0);
   milliseconds jittered(static_cast<std::int64_t>(u * cap));
+  if (auto server = retry_after(retry_after_seconds)) return std::max(jittered, *server);
+  return jittered;
+}
+
+bool RetryPolicy::may_retry_download(int attempts_made) const {
+  return attempts_made < options_.download_attempts;
+}
+
+milliseconds RetryPolicy::download_backoff(int attempts_made, const Uniform01& uniform,
+                                           std::optional<double> retry_after_seconds) const {
+  int exponent = std::clamp(attempts_made - 1, 0, 20);
+  double full = static_cast<double>(options_.download_delay.count()) * std::ldexp(1.0, exponent);
+  full = std::min(full, static_cast<double>(std::max(options_.max_delay, options_.download_delay).count()) *
+                            4);
+  double u = std::clamp(uniform(), 0.0, 1.0);
+  milliseconds jittered(static_cast<std::int64_t>(full / 2 + u * full / 2));
   if (auto server = retry_after(retry_after_seconds)) return std::max(jittered, *server);
   return jittered;
 }

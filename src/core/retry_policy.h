@@ -22,6 +22,10 @@ struct RetryPolicyOptions {
   std::chrono::milliseconds throttle_min{100};     // requeue delay after RATE_LIMIT_EXCEEDED:
   std::chrono::milliseconds throttle_max{600};     //   uniform in [throttle_min, throttle_max)
   std::chrono::milliseconds max_retry_after{300'000};  // a larger Retry-After is capped here
+  // DOWNLOAD_ERROR / DOWNLOAD_TIMEOUT of a file_url job: the far host's
+  // trouble lasts minutes, not milliseconds, so few retries, far apart.
+  int download_attempts = 3;                       // requests per job that meet one
+  std::chrono::milliseconds download_delay{30'000};  // before the first retry; doubles
 };
 
 class RetryPolicy {
@@ -44,6 +48,15 @@ class RetryPolicy {
   // server's Retry-After when that is longer.
   std::chrono::milliseconds throttle_delay(const Uniform01& uniform,
                                            std::optional<double> retry_after_seconds = {}) const;
+
+  // True when a file_url job whose request number `attempts_made` met a
+  // download failure may be sent again.
+  bool may_retry_download(int attempts_made) const;
+
+  // The delay before that retry: download_delay * 2^(attempts_made-1),
+  // jittered in [1/2, 1] of it, or the server's Retry-After when longer.
+  std::chrono::milliseconds download_backoff(int attempts_made, const Uniform01& uniform,
+                                             std::optional<double> retry_after_seconds = {}) const;
 
   // A Retry-After value as a delay, capped at max_retry_after; nullopt for
   // an absent, negative or non-finite value.

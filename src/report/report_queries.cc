@@ -19,10 +19,7 @@ namespace {
 
 using StmtPtr = std::unique_ptr<sqlite3_stmt, JobCursor::Finalize>;
 
-constexpr TransportFailure kAllTransportFailures[] = {
-    TransportFailure::kConnectFailed, TransportFailure::kTimeout, TransportFailure::kConnectionLost,
-    TransportFailure::kMalformedResponse, TransportFailure::kLocalFileError,
-};
+
 
 constexpr std::string_view kStates[] = {"pending", "leased", "done", "failed"};
 

@@ -4,12 +4,33 @@
 namespace lf {
 
 Decision decide(const Job& job, const Outcome& outcome, const RetryPolicy& policy,
-                const Uniform01& uniform, UnixMillis now) {
+                const Uniform01& uniform, UnixMillis now, bool service_down) {
   Decision d;
   d.settlement.job_id = job.id;
   d.settlement.outcome = outcome;
   std::optional<double> retry_after =
-      outcome.answer ? outcome.answer->retry_after_seconds : std::nullopt;
+      outcome.answer ? outcome.answer->retry_after_seconds : outcome.gateway_retry_after_seconds;
+  if (service_down && !outcome.answer && outcome.failure && is_outage(*outcome.failure)) {
+    // The service's fault, not the job's: the circuit paces what follows.
+    d.settlement.kind = SettleKind::kThrottled;
+    d.settlement.next_attempt_at = now;
+    d.settlement.attempt_disposition = "outage";
+    d.outage = true;
+    return d;
+  }
+  if (outcome.answer && is_download_failure(outcome.answer->status)) {
+    int attempts_made = job.attempts + 1;
+    if (policy.may_retry_download(attempts_made)) {
+      d.settlement.kind = SettleKind::kRetryLater;
+      d.settlement.next_attempt_at =
+          now + policy.download_backoff(attempts_made, uniform, retry_after).count();
+      d.retried = true;
+    } else {
+      d.settlement.kind = SettleKind::kFailed;
+      d.final = true;
+    }
+    return d;
+  }
   switch (outcome.disposition()) {
     case Disposition::kDone:
       d.settlement.kind = SettleKind::kDone;
@@ -116,12 +137,10 @@ RunEnd stronger_end(RunEnd current, RunEnd next) {
   return weight(next) > weight(current) ? next : current;
 }
 
-bool ReachabilityWatch::unreachable_after(const Outcome& outcome) {
-  bool no_connection = !outcome.answer && outcome.failure &&
-                       (*outcome.failure == TransportFailure::kConnectFailed ||
-                        *outcome.failure == TransportFailure::kTimeout);
-  failures_in_a_row_ = no_connection ? failures_in_a_row_ + 1 : 0;
-  return failures_in_a_row_ >= limit_;
+bool InvalidArgumentStreak::tripped_after(const Outcome& outcome) {
+  const bool invalid = outcome.answer && outcome.answer->status == ApiStatus::kInvalidArgument;
+  in_a_row_ = invalid ? in_a_row_ + 1 : 0;
+  return limit_ > 0 && in_a_row_ >= limit_;
 }
 
 }  // namespace lf

@@ -31,6 +31,7 @@ struct Decision {
   StopSignal stop = StopSignal::kNone;
   bool final = false;         // the job reached done or failed
   bool retried = false;       // the job goes back for another attempt (counted)
+  bool outage = false;        // the service is down: back untouched, no attempt counted
 };
 
 // The decision for `outcome` of a request for `job` (job.attempts is the
@@ -39,10 +40,15 @@ struct Decision {
 //  - transient: retry later with backoff, counting the attempt, or after
 //    max attempts failed with the last code;
 //  - throttled: back to the queue after a short jittered delay, not counted;
+//  - download failures (DOWNLOAD_ERROR, DOWNLOAD_TIMEOUT): a few retries on
+//    the slow download schedule, then failed;
+//  - an outage-class failure (is_outage) while `service_down` (the run's
+//    circuit is open): back to the queue at once, the attempt recorded as
+//    "outage" and not counted;
 //  - quota, credentials, configuration: the job is released untouched (its
 //    attempt is still recorded) and the run is told to stop.
 Decision decide(const Job& job, const Outcome& outcome, const RetryPolicy& policy,
-                const Uniform01& uniform, UnixMillis now);
+                const Uniform01& uniform, UnixMillis now, bool service_down = false);
 
 // How a run ended. Stored as runs.ended_how.
 enum class RunEnd {
@@ -79,20 +85,23 @@ int exit_code_of(RunEnd end);
 // deadline/budget > completed; between equals the first stays.
 RunEnd stronger_end(RunEnd current, RunEnd next);
 
-// Tells a network outage from a few bad connections: the endpoint is deemed
-// unreachable once `limit` requests in a row failed to connect or timed out
-// with no answer in between. The run then stops instead of spending every
-// job's attempts (a night without network must not fail the whole archive).
-class ReachabilityWatch {
+// Tells a fault in how requests are built from bad jobs: the same permanent
+// INVALID_ARGUMENT answered `limit` times in a row (any other answer in
+// between starts the count again). One bad job fails on its own; a streak
+// means every request is wrong (a bad option, a proxy rewriting the body),
+// and the run must stop before it spends the archive.
+class InvalidArgumentStreak {
  public:
-  explicit ReachabilityWatch(int limit) : limit_(limit) {}
+  explicit InvalidArgumentStreak(int limit) : limit_(limit) {}
 
-  // Records `outcome`; true when the endpoint is now deemed unreachable.
-  bool unreachable_after(const Outcome& outcome);
+  // Records `outcome`; true when the streak has reached the limit. A limit
+  // of 0 never trips.
+  bool tripped_after(const Outcome& outcome);
+  int length() const { return in_a_row_; }
 
  private:
   int limit_;
-  int failures_in_a_row_ = 0;
+  int in_a_row_ = 0;
 };
 
 }  // namespace lf

@@ -63,7 +63,7 @@ TEST(Decide, OkIsDoneWithTheAnswer) {
 
 TEST(Decide, PermanentFailuresFailAtOnceWhateverTheAttempts) {
   for (ApiStatus s : {ApiStatus::kFaceDetectionFailed, ApiStatus::kCorruptImage,
-                      ApiStatus::kInvalidArgument, ApiStatus::kDownloadError}) {
+                      ApiStatus::kInvalidArgument, ApiStatus::kEncodingError}) {
     Decision d = decide(job_with_attempts(0), answer(s), policy(), kHalf, kNow);
     EXPECT_EQ(d.settlement.kind, SettleKind::kFailed) << to_string(s);
     EXPECT_TRUE(d.final);
@@ -157,31 +157,91 @@ TEST(RunEnd, AnUnreachableEndpointIsComeBackLater) {
   EXPECT_EQ(stronger_end(RunEnd::kUnreachable, RunEnd::kInterrupted), RunEnd::kInterrupted);
 }
 
-Outcome transport_failure(TransportFailure f) {
-  Outcome o;
-  o.failure = f;
-  return o;
-}
-
-TEST(ReachabilityWatch, DeemsTheEndpointUnreachableAfterLimitConnectFailuresInARow) {
-  ReachabilityWatch watch(3);
-  EXPECT_FALSE(watch.unreachable_after(transport_failure(TransportFailure::kConnectFailed)));
-  EXPECT_FALSE(watch.unreachable_after(transport_failure(TransportFailure::kTimeout)));
-  EXPECT_TRUE(watch.unreachable_after(transport_failure(TransportFailure::kConnectFailed)));
-}
-
-TEST(ReachabilityWatch, AnyAnswerOrOtherFailureStartsTheCountAgain) {
-  ReachabilityWatch watch(3);
-  Outcome answered;
-  answered.answer = ApiAnswer{};
-  answered.answer->status = ApiStatus::kInternalError;
-  for (const Outcome& between :
-       {answered, transport_failure(TransportFailure::kConnectionLost),
-        transport_failure(TransportFailure::kLocalFileError)}) {
-    EXPECT_FALSE(watch.unreachable_after(transport_failure(TransportFailure::kConnectFailed)));
-    EXPECT_FALSE(watch.unreachable_after(transport_failure(TransportFailure::kConnectFailed)));
-    EXPECT_FALSE(watch.unreachable_after(between));
+TEST(Decide, AnOutageFailureWhileTheServiceIsDownChargesNoAttempt) {
+  RetryPolicy policy({});
+  Uniform01 half = [] { return 0.5; };
+  for (TransportFailure f : {TransportFailure::kConnectFailed, TransportFailure::kTimeout,
+                             TransportFailure::kConnectionLost, TransportFailure::kGatewayError}) {
+    Decision down = decide(job_with_attempts(4), transport(f), policy, half, kNow, true);
+    EXPECT_EQ(down.settlement.kind, SettleKind::kThrottled) << to_string(f);
+    EXPECT_EQ(down.settlement.next_attempt_at, kNow);
+    EXPECT_EQ(down.settlement.attempt_disposition, "outage");
+    EXPECT_TRUE(down.outage);
+    EXPECT_FALSE(down.final);
+    // The same failure while the service answers others: a counted retry,
+    // final at the last attempt.
+    Decision up = decide(job_with_attempts(4), transport(f), policy, half, kNow, false);
+    EXPECT_EQ(up.settlement.kind, SettleKind::kFailed) << to_string(f);
+    EXPECT_FALSE(up.outage);
   }
+  // Not an outage: the service being down changes nothing.
+  Decision malformed = decide(job_with_attempts(0), transport(TransportFailure::kMalformedResponse),
+                              policy, half, kNow, true);
+  EXPECT_EQ(malformed.settlement.kind, SettleKind::kRetryLater);
+  Decision refused = decide(job_with_attempts(0), transport(TransportFailure::kGatewayRejected),
+                            policy, half, kNow, true);
+  EXPECT_EQ(refused.settlement.kind, SettleKind::kFailed);
+  EXPECT_TRUE(refused.final);
+}
+
+TEST(Decide, ARedirectStopsTheRunAsAConfigurationError) {
+  RetryPolicy policy({});
+  Uniform01 half = [] { return 0.5; };
+  Decision d = decide(job_with_attempts(0), transport(TransportFailure::kRedirected), policy, half,
+                      kNow);
+  EXPECT_EQ(d.stop, StopSignal::kConfiguration);
+  EXPECT_EQ(d.settlement.kind, SettleKind::kRelease);
+}
+
+TEST(Decide, DownloadFailuresGetAFewSlowRetriesThenFail) {
+  RetryPolicyOptions options;
+  options.download_attempts = 3;
+  options.download_delay = milliseconds(30'000);
+  RetryPolicy policy(options);
+  Uniform01 zero = [] { return 0.0; };
+  for (ApiStatus status : {ApiStatus::kDownloadError, ApiStatus::kDownloadTimeout}) {
+    Decision first = decide(job_with_attempts(0), answer(status), policy, zero, kNow);
+    EXPECT_EQ(first.settlement.kind, SettleKind::kRetryLater) << to_string(status);
+    EXPECT_EQ(first.settlement.next_attempt_at, kNow + 15'000);  // half of 30 s, no jitter
+    Decision second = decide(job_with_attempts(1), answer(status), policy, zero, kNow);
+    EXPECT_EQ(second.settlement.next_attempt_at, kNow + 30'000);  // half of 60 s
+    Decision last = decide(job_with_attempts(2), answer(status), policy, zero, kNow);
+    EXPECT_EQ(last.settlement.kind, SettleKind::kFailed);
+    EXPECT_TRUE(last.final);
+  }
+}
+
+TEST(Decide, AnUnrecognizedStatusIsStoredUnderItsOwnCode) {
+  RetryPolicy policy({});
+  Uniform01 half = [] { return 0.5; };
+  Outcome o = answer(ApiStatus::kOk);
+  o.answer->status = ApiStatus::kUnrecognized;
+  o.answer->unrecognized_status = "SERVICE_MIGRATED";
+  o.answer->http_status = 400;
+  o.answer->verify_score.reset();
+  EXPECT_EQ(o.code(), "SERVICE_MIGRATED");
+  Decision d = decide(job_with_attempts(0), o, policy, half, kNow);
+  EXPECT_EQ(d.settlement.kind, SettleKind::kFailed);
+  EXPECT_TRUE(d.final);
+  o.answer->http_status = 503;
+  EXPECT_EQ(decide(job_with_attempts(0), o, policy, half, kNow).settlement.kind,
+            SettleKind::kRetryLater);
+}
+
+TEST(InvalidArgumentStreak, TripsAtTheLimitInARowAndAnyOtherAnswerStartsAgain) {
+  InvalidArgumentStreak streak(3);
+  EXPECT_FALSE(streak.tripped_after(answer(ApiStatus::kInvalidArgument)));
+  EXPECT_FALSE(streak.tripped_after(answer(ApiStatus::kInvalidArgument)));
+  EXPECT_FALSE(streak.tripped_after(answer(ApiStatus::kOk)));
+  EXPECT_FALSE(streak.tripped_after(answer(ApiStatus::kInvalidArgument)));
+  EXPECT_FALSE(streak.tripped_after(answer(ApiStatus::kInvalidArgument)));
+  EXPECT_FALSE(streak.tripped_after(transport(TransportFailure::kTimeout)));
+  EXPECT_FALSE(streak.tripped_after(answer(ApiStatus::kInvalidArgument)));
+  EXPECT_FALSE(streak.tripped_after(answer(ApiStatus::kInvalidArgument)));
+  EXPECT_TRUE(streak.tripped_after(answer(ApiStatus::kInvalidArgument)));
+  EXPECT_EQ(streak.length(), 3);
+  InvalidArgumentStreak never(0);
+  for (int i = 0; i < 100; ++i) EXPECT_FALSE(never.tripped_after(answer(ApiStatus::kInvalidArgument)));
 }
 
 TEST(RunEnd, TheMoreImportantReasonWins) {

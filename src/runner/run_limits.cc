@@ -67,6 +67,21 @@ Result<milliseconds> parse_duration(std::string_view text) {
   return milliseconds(total);
 }
 
+std::string duration_text(std::chrono::milliseconds duration) {
+  std::int64_t ms = std::max<std::int64_t>(0, duration.count());
+  if (ms == 0) return "0s";
+  std::string out;
+  constexpr std::pair<std::int64_t, const char*> kUnits[] = {
+      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1'000, "s"}, {1, "ms"}};
+  for (const auto& [size, unit] : kUnits) {
+    if (ms >= size) {
+      out += std::to_string(ms / size) + unit;
+      ms %= size;
+    }
+  }
+  return out;
+}
+
 Result<UnixMillis> next_local_time(std::string_view hh_mm, UnixMillis now) {
   Error error{"'" + std::string(hh_mm) +
               "' is not a time of day: write HH:MM in 24-hour local time, e.g. 06:30"};

@@ -19,6 +19,10 @@ namespace lf {
 // pair, units d h m s ms. Zero and negative durations are errors.
 Result<std::chrono::milliseconds> parse_duration(std::string_view text);
 
+// A duration as parse_duration reads it, largest units first: "30m",
+// "1h30m", "2s", "1s500ms", "0s".
+std::string duration_text(std::chrono::milliseconds duration);
+
 // The first moment after `now` whose local wall-clock time is `hh_mm`
 // ("06:00", "23:59"): today if still ahead, else tomorrow. Uses the
 // process's time zone (TZ).

@@ -129,5 +129,18 @@ TEST(DayStarts, AnUnknownZoneNamesItselfAndTheForms) {
   }
 }
 
+TEST(DurationText, WritesWhatParseDurationReads) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(duration_text(milliseconds(30 * 60'000)), "30m");
+  EXPECT_EQ(duration_text(milliseconds(90 * 60'000)), "1h30m");
+  EXPECT_EQ(duration_text(milliseconds(1'500)), "1s500ms");
+  EXPECT_EQ(duration_text(milliseconds(0)), "0s");
+  for (std::int64_t ms : {1LL, 999LL, 61'001LL, 86'400'000LL + 5LL}) {
+    auto back = parse_duration(duration_text(milliseconds(ms)));
+    ASSERT_TRUE(back) << ms;
+    EXPECT_EQ(back->count(), ms);
+  }
+}
+
 }  // namespace
 }  // namespace lf

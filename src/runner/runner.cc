@@ -31,6 +31,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
 
+#include "core/concurrency_limit.h"
 #include "core/daily_budget.h"
 #include "image/image_file.h"
 #include "runner/decision.h"
@@ -162,9 +163,10 @@ class Engine {
         run_id_(run_id),
         owner_(lease_owner_of(run_id)),
         controller_(options.rate, SteadyClock::now()),
+        in_flight_limit_(ConcurrencyLimitOptions{options.concurrency}),
         policy_(options.retry),
-        unreachable_after_(std::max(20, 2 * options.concurrency)),
-        reachability_(unreachable_after_),
+        breaker_(options.outage),
+        invalid_streak_(options.invalid_argument_streak),
         rng_(options.seed ? *options.seed : std::random_device{}()),
         total_(total),
         started_(SteadyClock::now()) {
@@ -273,6 +275,8 @@ class Engine {
     std::string content_hash;
     std::string image_id;        // an earlier upload of the same content, sent as file_id
     UnixMillis image_uploaded_at = 0;
+    bool outage_probe = false;   // the one request of an open circuit (breaker_)
+    int level = 0;               // requests in flight when it left, itself included
   };
 
   // A path job read and checked, waiting for the store's word on its content.
@@ -408,7 +412,7 @@ class Engine {
   awaitable<void> dispatch() {
     for (;;) {
       if (stopping_) co_return;
-      if (in_flight_ >= options_.concurrency || ready_.empty() ||
+      if (in_flight_ >= in_flight_limit_.limit() || ready_.empty() ||
           quota_state_ == QuotaState::kProbing) {
         co_await wake_.wait();
         continue;
@@ -419,6 +423,15 @@ class Engine {
           co_await wake_.wait(quota_until_ - now);
           continue;
         }
+      }
+      if (auto down = breaker_.wait_time(SteadyClock::now());
+          down > SteadyClock::duration::zero()) {
+        if (breaker_.gave_up(SteadyClock::now())) {
+          request_stop(RunEnd::kUnreachable, outage_given_up());
+          co_return;
+        }
+        co_await wake_.wait(std::min<SteadyClock::duration>(down, milliseconds(1000)));
+        continue;
       }
       auto wait = controller_.acquire(SteadyClock::now());
       if (wait > SteadyClock::duration::zero()) {
@@ -445,12 +458,24 @@ class Engine {
       }
       Ready ready = std::move(ready_.front());
       ready_.pop_front();
+      ready.outage_probe = breaker_.on_send(SteadyClock::now());
+      if (ready.outage_probe) {
+        spdlog::debug("outage: probing with one request (job {})", ready.job.id);
+      }
       ++sent_;
       budget_.on_sent(wall_now());
       ++in_flight_;
+      ready.level = in_flight_;
       wake_.notify();  // the preparer and the feeder may top up
       asio::co_spawn(ex_, request(std::move(ready), probe), asio::detached);
     }
+  }
+
+  std::string outage_given_up() const {
+    return fmt::format("{} could not be reached for {} (--outage-limit; last: {}); jobs stay "
+                       "queued: check the network, proxy or endpoint and run again",
+                       options_.client.endpoint, duration_text(options_.outage.outage_limit),
+                       last_outage_.empty() ? "no answer" : last_outage_);
   }
 
   std::string daily_budget_spent() const {
@@ -785,10 +810,43 @@ class Engine {
               SteadyClock::time_point sent_at, bool probe, std::int64_t by_image_id) {
     const Job& job = ready.job;
     auto now = SteadyClock::now();
-    Decision d = decide(job, outcome, policy_, uniform_, wall_now());
+    const bool outage = !outcome.answer && outcome.failure && is_outage(*outcome.failure);
+    if (outage) {
+      if (breaker_.on_outage(now, ready.outage_probe, uniform_(),
+                             policy_.retry_after(outcome.gateway_retry_after_seconds))) {
+        spdlog::warn("the service is not answering ({} requests in a row; last: {}: {}); "
+                     "pausing: one probe at a time, no job charged an attempt; giving up after "
+                     "{} (--outage-limit)",
+                     breaker_.failures_in_a_row(), outcome.code(), outcome.failure_detail,
+                     duration_text(options_.outage.outage_limit));
+      } else if (ready.outage_probe) {
+        spdlog::info("outage for {:.0f} s: probe failed ({}); next in {:.1f} s",
+                     std::chrono::duration<double>(breaker_.outage_age(now)).count(),
+                     outcome.code(),
+                     std::chrono::duration<double>(breaker_.next_probe_at() - now).count());
+      }
+    } else {
+      const auto age = breaker_.outage_age(now);
+      const auto probes = breaker_.probes();
+      if (breaker_.on_answer()) {
+        spdlog::info("the service answers again after an outage of {:.1f} s ({} probes); "
+                     "resuming",
+                     std::chrono::duration<double>(age).count(), probes);
+      }
+    }
+    Decision d = decide(job, outcome, policy_, uniform_, wall_now(), outage && breaker_.open());
     d.settlement.attempt_id = attempt;
     if (d.final) d.settlement.content_hash = ready.content_hash;
-    controller_.on_response(sent_at, now, d.throttled);
+    if (!outage) {
+      const int before = in_flight_limit_.limit();
+      const bool by_count = in_flight_limit_.on_answer(ready.level, d.throttled, sent_at, now);
+      if (!by_count) controller_.on_response(sent_at, now, d.throttled);
+      if (in_flight_limit_.limit() != before && in_flight_limit_.found()) {
+        spdlog::log(in_flight_limit_.limit() < before ? spdlog::level::info : spdlog::level::debug,
+                    "the server throttles requests in flight beyond about {}: now at most {} "
+                    "in flight", in_flight_limit_.limit() + 1, in_flight_limit_.limit());
+      }
+    }
     if (d.pause) controller_.pause_until(now + *d.pause);
 
     RunCounts delta;  // requests: counted when the attempt was recorded
@@ -806,11 +864,16 @@ class Engine {
     if (code != "OK") ++stats_.by_code[code];
 
     std::string reason = outcome.answer ? outcome.answer->reason : outcome.failure_detail;
-    if (reachability_.unreachable_after(outcome)) {
-      request_stop(RunEnd::kUnreachable,
-                   fmt::format("{} requests in a row could not reach {} (last: {}); jobs stay "
-                               "queued: check the network, proxy or endpoint and run again",
-                               unreachable_after_, options_.client.endpoint, reason));
+    if (outage) last_outage_ = std::string(code) + ": " + reason;
+    if (breaker_.gave_up(now)) request_stop(RunEnd::kUnreachable, outage_given_up());
+    if (invalid_streak_.tripped_after(outcome)) {
+      request_stop(RunEnd::kAbortedConfiguration,
+                   fmt::format("{} requests in a row answered INVALID_ARGUMENT (last: {}): the "
+                               "requests lfbatch builds are refused, not the images; stopping "
+                               "before the archive is spent. Check the options, the endpoint "
+                               "and any proxy that rewrites requests, then `lfbatch retry "
+                               "--status INVALID_ARGUMENT`",
+                               invalid_streak_.length(), reason.empty() ? "no reason" : reason));
     }
     switch (d.stop) {
       case StopSignal::kNone:
@@ -946,9 +1009,10 @@ class Engine {
   RunId run_id_;
   std::string owner_;
   RateController controller_;
+  ConcurrencyLimit in_flight_limit_;  // a limit on requests in flight the server enforces
   RetryPolicy policy_;
-  int unreachable_after_;  // requests in a row that failed to connect
-  ReachabilityWatch reachability_;
+  CircuitBreaker breaker_;        // outages of the service: pause, probe, give up
+  InvalidArgumentStreak invalid_streak_;
   std::mt19937_64 rng_;
   Uniform01 uniform_;
   std::int64_t total_;
@@ -980,6 +1044,7 @@ class Engine {
   RunEnd end_ = RunEnd::kCompleted;
   std::string detail_;
   QuotaState quota_state_ = QuotaState::kOpen;
+  std::string last_outage_;      // the code and words of the last outage-class failure
   SteadyClock::time_point quota_until_{};
   RunStats stats_;
   RecentRate recent_;

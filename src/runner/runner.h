@@ -29,6 +29,7 @@
 #include <string>
 
 #include "api/api_client.h"
+#include "core/circuit_breaker.h"
 #include "core/job.h"
 #include "core/rate_controller.h"
 #include "core/retry_policy.h"
@@ -53,6 +54,12 @@ struct RunOptions {
   std::int64_t max_requests = 0;         // --max-requests; 0 = no budget
   std::optional<UnixMillis> deadline;    // --until / --for: stop dispatching then
   std::optional<std::chrono::milliseconds> quota_wait;  // --on-quota wait=D; none: stop
+  // Outages of the service (core/circuit_breaker.h): outage_limit is
+  // --outage-limit / the config's "outage_limit" (0: wait for ever).
+  CircuitBreakerOptions outage;
+  // The same INVALID_ARGUMENT this many times in a row stops the run
+  // (RunEnd::kAbortedConfiguration); 0: never.
+  int invalid_argument_streak = 20;
   std::int64_t lease_millis = 120'000;
   // --db-patience: how long the database may stay unwritable (locked by
   // another process, full, failing) before the run stops with exit 3. The

@@ -46,7 +46,8 @@ json outcome_json(const Outcome& outcome) {
   if (outcome.answer) {
     const ApiAnswer& a = *outcome.answer;
     json answer = {{"http_status", a.http_status},
-                   {"status", to_string(a.status)},
+                   {"status", a.status == ApiStatus::kUnrecognized ? a.unrecognized_status
+                                                                    : std::string(to_string(a.status))},
                    {"request_id", a.request_id},
                    {"image_id", a.image_id},
                    {"reason", a.reason},
@@ -70,9 +71,11 @@ Outcome outcome_from(const json& j) {
     const json& a = j.at("answer");
     ApiAnswer answer;
     answer.http_status = a.at("http_status").get<int>();
-    std::optional<ApiStatus> status = parse_api_status(a.at("status").get<std::string>());
-    if (!status) throw std::invalid_argument("unknown API status");
-    answer.status = *status;
+    const std::string status_name = a.at("status").get<std::string>();
+    if (status_name.empty()) throw std::invalid_argument("empty API status");
+    std::optional<ApiStatus> status = parse_api_status(status_name);
+    answer.status = status.value_or(ApiStatus::kUnrecognized);
+    if (!status) answer.unrecognized_status = status_name;
     answer.request_id = a.value("request_id", "");
     answer.image_id = a.value("image_id", "");
     answer.reason = a.value("reason", "");
