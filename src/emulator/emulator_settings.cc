@@ -1,6 +1,8 @@
 // Parsing of lfemu's JSON configuration and of the admin endpoint's changes.
 #include "emulator/emulator_settings.h"
 
+#include "emulator/knob_schedule.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -93,6 +95,23 @@ Result<bool> apply_knob(Knobs& k, const std::string& key, const json& v, std::st
   if (key == "stall_ms") return set_int(k.stall_ms, 0, kMaxMs);
   if (key == "truncate_rate") return set_double(k.truncate_rate, 0, 1);
   if (key == "bad_json_rate") return set_double(k.bad_json_rate, 0, 1);
+  if (key == "outage_status") {
+    if (v.is_number_integer()) {
+      const auto code = v.get<std::int64_t>();
+      if (code != 0 && code != 502 && code != 503 && code != 504) {
+        return Error{std::string(where) + ".outage_status must be 0 (none), 502, 503 or 504, got " +
+                     v.dump()};
+      }
+    }
+    return set_int(k.outage_status, 0, 504);
+  }
+  if (key == "outage_retry_after_s") return set_int(k.outage_retry_after_s, 0, 86'400);
+  if (key == "throttle_http_status") {
+    if (v.is_number_integer() && v.get<std::int64_t>() != 403 && v.get<std::int64_t>() != 429) {
+      return Error{std::string(where) + ".throttle_http_status must be 403 or 429, got " + v.dump()};
+    }
+    return set_int(k.throttle_http_status, 403, 429);
+  }
   if (key == "retry_after") {
     if (v.is_null() && allow_unset) { k.retry_after.reset(); return true; }
     auto b = get_bool(v, where, key);
@@ -191,6 +210,9 @@ Knobs default_knobs() {
   k.stall_ms = 30'000;
   k.truncate_rate = 0;
   k.bad_json_rate = 0;
+  k.outage_status = 0;
+  k.outage_retry_after_s = 0;
+  k.throttle_http_status = 403;
   return k;
 }
 
@@ -211,6 +233,9 @@ Knobs merge_knobs(const Knobs& base, const Knobs& over) {
   pick(k.stall_ms, over.stall_ms);
   pick(k.truncate_rate, over.truncate_rate);
   pick(k.bad_json_rate, over.bad_json_rate);
+  pick(k.outage_status, over.outage_status);
+  pick(k.outage_retry_after_s, over.outage_retry_after_s);
+  pick(k.throttle_http_status, over.throttle_http_status);
   return k;
 }
 
@@ -231,6 +256,9 @@ EffectiveKnobs resolve_knobs(const Knobs& k) {
   e.stall_ms = k.stall_ms.value_or(30'000);
   e.truncate_rate = k.truncate_rate.value_or(0);
   e.bad_json_rate = k.bad_json_rate.value_or(0);
+  e.outage_status = k.outage_status.value_or(0);
+  e.outage_retry_after_s = k.outage_retry_after_s.value_or(0);
+  e.throttle_http_status = k.throttle_http_status.value_or(403);
   return e;
 }
 
@@ -244,7 +272,8 @@ Status apply_knobs_json(const json& j, std::string_view where, Knobs& knobs, boo
       return Error{"unknown key " + std::string(where) + "." + key +
                    " (knobs: rps, burst, max_concurrent, quota, quota_reset_seconds, "
                    "retry_after, fail_rate, latency_ms, latency_jitter_ms, reset_rate, "
-                   "stall_rate, stall_ms, truncate_rate, bad_json_rate)"};
+                   "stall_rate, stall_ms, truncate_rate, bad_json_rate, outage_status, "
+                   "outage_retry_after_s, throttle_http_status)"};
     }
   }
   return {};
@@ -312,6 +341,10 @@ Result<LfemuConfig> parse_lfemu_config(std::string_view json_text) {
       if (auto s = apply_server_json(v, config.server); !s) return s.error();
     } else if (key == "service") {
       if (auto s = apply_service_json(v, config.emulator.service); !s) return s.error();
+    } else if (key == "schedule") {
+      auto phases = parse_schedule(v, "schedule");
+      if (!phases) return phases.error();
+      config.emulator.schedule = std::move(*phases);
     } else if (key == "defaults") {
       if (auto s = apply_knobs_json(v, "defaults", config.emulator.defaults, false); !s) {
         return s.error();
@@ -334,7 +367,7 @@ Result<LfemuConfig> parse_lfemu_config(std::string_view json_text) {
       }
     } else {
       return Error{"unknown top-level key " + in_quotes(key) +
-                   " (expected server, service, defaults, accounts)"};
+                   " (expected server, service, defaults, schedule, accounts)"};
     }
   }
   return config;
@@ -436,6 +469,9 @@ json knobs_to_json(const Knobs& k) {
   put("stall_ms", k.stall_ms);
   put("truncate_rate", k.truncate_rate);
   put("bad_json_rate", k.bad_json_rate);
+  put("outage_status", k.outage_status);
+  put("outage_retry_after_s", k.outage_retry_after_s);
+  put("throttle_http_status", k.throttle_http_status);
   return j;
 }
 

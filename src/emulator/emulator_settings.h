@@ -34,6 +34,14 @@ struct Knobs {
   std::optional<std::int64_t> stall_ms;           // how long a stall lasts before close
   std::optional<double> truncate_rate;            // fraction: body cut short, then close
   std::optional<double> bad_json_rate;            // fraction answered 200 with non-JSON
+  // A gateway in front of the API: 0 = none; 502, 503 or 504 = every request
+  // is answered that status with the gateway's HTML page (never reaching the
+  // API: nothing billed), with Retry-After when outage_retry_after_s > 0.
+  std::optional<std::int64_t> outage_status;
+  std::optional<std::int64_t> outage_retry_after_s;
+  // The HTTP status of a throttle: 403 (the spec's RATE_LIMIT_EXCEEDED JSON)
+  // or 429 (a gateway's "429 Too Many Requests" HTML page).
+  std::optional<std::int64_t> throttle_http_status;
 };
 
 // The knobs when nothing is configured: no limits, no faults.
@@ -58,6 +66,9 @@ struct EffectiveKnobs {
   std::int64_t stall_ms = 0;
   double truncate_rate = 0;
   double bad_json_rate = 0;
+  std::int64_t outage_status = 0;
+  std::int64_t outage_retry_after_s = 0;
+  std::int64_t throttle_http_status = 403;
 };
 
 // REQUIRES: every field of `knobs` is set.
@@ -89,9 +100,17 @@ struct ServerOptions {
   std::uint64_t body_limit_bytes = 6ull * 1024 * 1024;  // 5 MB image + form overhead
 };
 
+// One phase of a schedule of knobs (knob_schedule.h): `knobs` in force
+// from `after_seconds` after the schedule was set until the next phase.
+struct SchedulePhase {
+  double after_seconds = 0;
+  Knobs knobs;  // over the defaults, under an account's own knobs
+};
+
 struct EmulatorSettings {
   ServiceOptions service;
   Knobs defaults = default_knobs();
+  std::vector<SchedulePhase> schedule;  // from lfemu's start; empty: the defaults alone
   std::vector<AccountSpec> accounts;
 };
 

@@ -194,7 +194,7 @@ struct VerificationService::Stats {
   std::map<std::string, std::uint64_t, std::less<>> by_status;
   std::map<std::string, std::map<std::string, std::uint64_t, std::less<>>, std::less<>> by_account;
   std::uint64_t injected_internal_error = 0, reset = 0, stall = 0, truncate = 0, bad_json = 0,
-                delayed = 0;
+                delayed = 0, gateway_outage = 0;
   std::int64_t window = -1;
   std::uint64_t window_count = 0, window_ok = 0, peak = 0, peak_ok = 0;
   std::int64_t in_flight = 0, peak_in_flight = 0;
@@ -222,6 +222,7 @@ struct VerificationService::Params {
 VerificationService::VerificationService(EmulatorSettings settings, Instant start)
     : options_(settings.service),
       defaults_(merge_knobs(default_knobs(), settings.defaults)),
+      schedule_{settings.schedule, start.steady},
       rng_(settings.service.seed),
       images_(settings.service.image_store_bytes),
       stats_(std::make_unique<Stats>()),
@@ -229,7 +230,7 @@ VerificationService::VerificationService(EmulatorSettings settings, Instant star
       calls_(static_cast<std::size_t>(settings.service.call_log_entries)) {
   stats_->start = start.steady;
   for (auto& spec : settings.accounts) {
-    auto knobs = resolve_knobs(merge_knobs(defaults_, spec.knobs));
+    auto knobs = resolve_knobs(merge_knobs(defaults_, spec.knobs));  // the bucket follows knobs_for
     std::string id = spec.api_id;
     accounts_[id] = std::make_unique<Account>(std::move(spec), knobs, start);
   }
@@ -259,8 +260,28 @@ double VerificationService::uniform() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
 }
 
-EffectiveKnobs VerificationService::knobs_for(const Account* account) const {
-  return resolve_knobs(account ? merge_knobs(defaults_, account->spec.knobs) : defaults_);
+EffectiveKnobs VerificationService::knobs_for(const Account* account, Instant now) const {
+  Knobs base = defaults_;
+  if (const Knobs* phase = phase_at(schedule_, now.steady)) base = merge_knobs(base, *phase);
+  return resolve_knobs(account ? merge_knobs(base, account->spec.knobs) : base);
+}
+
+ServiceResponse VerificationService::gateway_page(int http_status, std::int64_t retry_after_s) {
+  static constexpr std::pair<int, const char*> kTitles[] = {
+      {429, "429 Too Many Requests"}, {502, "502 Bad Gateway"},
+      {503, "503 Service Temporarily Unavailable"}, {504, "504 Gateway Time-out"}};
+  const char* title = "500 Internal Server Error";
+  for (const auto& [code, text] : kTitles) {
+    if (code == http_status) title = text;
+  }
+  ServiceResponse r;
+  r.http_status = http_status;
+  r.content_type = "text/html";
+  r.body = std::string("<html>\r\n<head><title>") + title + "</title></head>\r\n<body>\r\n" +
+           "<center><h1>" + title + "</h1></center>\r\n<hr><center>lfemu gateway</center>\r\n" +
+           "</body>\r\n</html>\r\n";
+  if (retry_after_s > 0) r.delivery.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+  return r;
 }
 
 void VerificationService::sync_bucket(Account& account, const EffectiveKnobs& knobs,
@@ -392,7 +413,14 @@ ServiceStep VerificationService::handle_api(const ServiceRequest& request, std::
   {
     std::lock_guard lock(mu_);
     request_id = "TID" + random_hex(32);
-    knobs = knobs_for(nullptr);
+    knobs = knobs_for(nullptr, now);
+    if (knobs.outage_status > 0) {
+      // The gateway answers for the API, which never sees the request.
+      ++stats_->gateway_outage;
+      ++stats_->total;
+      ++stats_->by_status["GATEWAY_" + std::to_string(knobs.outage_status)];
+      return gateway_page(static_cast<int>(knobs.outage_status), knobs.outage_retry_after_s);
+    }
   }
   std::string account_id;  // set once authenticated
   std::optional<Delivery> delivery;  // decided once per request
@@ -409,6 +437,11 @@ ServiceStep VerificationService::handle_api(const ServiceRequest& request, std::
   };
   auto fail = [&](ApiStatus status, std::optional<std::string> reason = std::nullopt,
                   std::optional<std::string> image = std::nullopt) {
+    if (status == ApiStatus::kRateLimitExceeded && knobs.throttle_http_status == 429) {
+      // A gateway's throttle: its own page, not the API's JSON.
+      ServiceResponse page = gateway_page(429, 0);
+      return finish(std::move(page), status);
+    }
     return finish(error_response(status, request_id, std::move(reason), std::move(image)),
                   status);
   };
@@ -515,7 +548,7 @@ ServiceStep VerificationService::handle_api(const ServiceRequest& request, std::
     }
     Account& account = *it->second;
     account_id = account.spec.api_id;
-    knobs = knobs_for(&account);
+    knobs = knobs_for(&account, now);
     if (account.spec.expires_at && now.wall >= *account.spec.expires_at) {
       std::string reason = "api_id " + account_id + " expired at " +
                            format_iso8601_utc(*account.spec.expires_at);
@@ -754,7 +787,8 @@ std::string VerificationService::stats_json(Instant now) {
                  {"stall", s.stall},
                  {"truncate", s.truncate},
                  {"bad_json", s.bad_json},
-                 {"delayed", s.delayed}};
+                 {"delayed", s.delayed},
+                 {"gateway_outage", s.gateway_outage}};
   j["uploads"] = {{"accepted_total", s.uploads_accepted},
                   {"stored", images_.count()},
                   {"stored_bytes", images_.size_bytes()},
@@ -763,7 +797,7 @@ std::string VerificationService::stats_json(Instant now) {
                   {"downloads", s.downloads}};
   json accounts = json::object();
   for (const auto& [id, account] : accounts_) {
-    EffectiveKnobs k = knobs_for(account.get());
+    EffectiveKnobs k = knobs_for(account.get(), now);
     json a;
     a["quota_used"] = account->quota_used;
     a["quota"] = k.quota;
@@ -799,6 +833,8 @@ ServiceResponse VerificationService::handle_admin(const ServiceRequest& request,
   auto config_json = [&]() {  // REQUIRES: mu_ held
     json j;
     j["defaults"] = knobs_to_json(defaults_);
+    j["schedule"] = schedule_to_json(schedule_.phases);
+    j["schedule_elapsed_s"] = std::chrono::duration<double>(now.steady - schedule_.start).count();
     j["service"] = {{"allow_remote_downloads", options_.allow_remote_downloads},
                     {"download_timeout_ms", options_.download_timeout_ms},
                     {"image_store_bytes", options_.image_store_bytes}};
@@ -856,8 +892,14 @@ ServiceResponse VerificationService::handle_admin(const ServiceRequest& request,
     Knobs defaults = defaults_;
     ServiceOptions options = options_;
     std::map<std::string, AccountSpec> changed;
+    std::optional<std::vector<SchedulePhase>> schedule;
     for (const auto& [key, v] : body->items()) {
-      if (key == "defaults") {
+      if (key == "schedule") {
+        // Replaces the schedule; its clock starts now.
+        auto phases = parse_schedule(v, "schedule");
+        if (!phases) return admin_error(400, phases.error().message);
+        schedule = std::move(*phases);
+      } else if (key == "defaults") {
         if (auto s = apply_knobs_json(v, "defaults", defaults, false); !s) {
           return admin_error(400, s.message());
         }
@@ -896,10 +938,12 @@ ServiceResponse VerificationService::handle_admin(const ServiceRequest& request,
           changed[id] = std::move(spec);
         }
       } else {
-        return admin_error(400, "unknown key " + key + " (expected defaults, accounts, service)");
+        return admin_error(400, "unknown key " + key +
+                                    " (expected defaults, schedule, accounts, service)");
       }
     }
     defaults_ = merge_knobs(default_knobs(), defaults);
+    if (schedule) schedule_ = KnobSchedule{std::move(*schedule), now.steady};
     options_.allow_remote_downloads = options.allow_remote_downloads;
     options_.download_timeout_ms = options.download_timeout_ms;
     for (auto& [id, spec] : changed) {

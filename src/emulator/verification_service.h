@@ -29,6 +29,7 @@
 #include "emulator/call_log.h"
 #include "emulator/emulator_settings.h"
 #include "emulator/image_store.h"
+#include "emulator/knob_schedule.h"
 #include "image/preflight.h"
 
 namespace lf {
@@ -152,7 +153,12 @@ class VerificationService {
   // REQUIRES: mu_ held.
   std::string random_hex(int digits);
   double uniform();
-  EffectiveKnobs knobs_for(const Account* account) const;
+  // The knobs in force for `account` (nullptr: the defaults) at `now`: the
+  // defaults, under the schedule's phase, under the account's own.
+  EffectiveKnobs knobs_for(const Account* account, Instant now) const;
+  // A gateway's answer for an outage (knobs.outage_status), or for a
+  // throttle with throttle_http_status 429: an HTML page, not the API's JSON.
+  static ServiceResponse gateway_page(int http_status, std::int64_t retry_after_s);
   void count(const std::string& account_id, ApiStatus status, Instant now);
   void sync_bucket(Account& account, const EffectiveKnobs& knobs, Instant now);
 
@@ -163,6 +169,7 @@ class VerificationService {
   mutable std::mutex mu_;
   ServiceOptions options_;
   Knobs defaults_;
+  KnobSchedule schedule_;  // limits and faults over time, from its start
   std::map<std::string, std::unique_ptr<Account>, std::less<>> accounts_;
   std::mt19937_64 rng_;
   ImageStore images_;

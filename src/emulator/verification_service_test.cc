@@ -272,6 +272,69 @@ TEST_F(Service, ConcurrencyLimitHoldsASlotUntilTheAnswerIsDelivered) {
   EXPECT_EQ(status_of(upload("acc", "s", png())), "OK");
 }
 
+TEST_F(Service, AScheduleMovesTheLimitAndPlaysAGatewayOutage) {
+  add_account("acc", "s");
+  SchedulePhase fast;
+  fast.after_seconds = 0;
+  fast.knobs.rps = 1000;
+  SchedulePhase slow;
+  slow.after_seconds = 10;
+  slow.knobs.rps = 1;
+  slow.knobs.burst = 1;
+  SchedulePhase down;
+  down.after_seconds = 20;
+  down.knobs.outage_status = 503;
+  down.knobs.outage_retry_after_s = 7;
+  SchedulePhase up;
+  up.after_seconds = 30;
+  settings_.schedule = {fast, slow, down, up};
+  for (int i = 0; i < 20; ++i) {
+    advance(std::chrono::milliseconds(10));
+    EXPECT_EQ(status_of(upload("acc", "s", png())), "OK");
+  }
+  advance(seconds(10));
+  EXPECT_EQ(status_of(upload("acc", "s", png())), "OK");
+  EXPECT_EQ(status_of(upload("acc", "s", png())), "RATE_LIMIT_EXCEEDED");
+  advance(seconds(10));
+  auto gateway = upload("acc", "s", png());
+  EXPECT_EQ(gateway.http_status, 503);
+  EXPECT_EQ(gateway.content_type, "text/html");
+  EXPECT_NE(gateway.body.find("<title>503 Service Temporarily Unavailable</title>"),
+            std::string::npos);
+  ASSERT_EQ(gateway.delivery.headers.size(), 1u);
+  EXPECT_EQ(gateway.delivery.headers[0].second, "7");
+  advance(seconds(10));
+  EXPECT_EQ(status_of(upload("acc", "s", png())), "OK");  // the defaults again: no limit
+  json stats = json::parse(service().stats_json(now_));
+  EXPECT_EQ(stats["faults"]["gateway_outage"], 1);
+  EXPECT_EQ(stats["by_status"]["GATEWAY_503"], 1);
+}
+
+TEST_F(Service, ThrottlesCanBeAGateways429Page) {
+  auto& a = add_account("acc", "s");
+  a.knobs.max_concurrent = 1;
+  a.knobs.throttle_http_status = 429;
+  auto first = upload("acc", "s", png());
+  EXPECT_EQ(status_of(first), "OK");
+  auto throttled = upload("acc", "s", png());
+  EXPECT_EQ(throttled.http_status, 429);
+  EXPECT_NE(throttled.body.find("429 Too Many Requests"), std::string::npos);
+}
+
+TEST_F(Service, TheAdminApiSetsAScheduleWhoseClockStartsThen) {
+  add_account("acc", "s");
+  advance(seconds(100));
+  auto set = admin("POST", "/_admin/config",
+                   R"({"schedule": [{"after_s": 5, "outage_status": 502}]})");
+  ASSERT_EQ(set.http_status, 200) << set.body;
+  EXPECT_EQ(status_of(upload("acc", "s", png())), "OK");
+  advance(seconds(5));
+  EXPECT_EQ(upload("acc", "s", png()).http_status, 502);
+  auto bad = admin("POST", "/_admin/config", R"({"schedule": [{"after_s": 1, "outage_status": 500}]})");
+  EXPECT_EQ(bad.http_status, 400);
+  EXPECT_NE(bad.body.find("outage_status"), std::string::npos);
+}
+
 TEST_F(Service, QuotaRunsOutAndResetsAfterItsPeriod) {
   auto& a = add_account("acc", "s");
   a.knobs.quota = 2;

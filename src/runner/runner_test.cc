@@ -185,14 +185,93 @@ TEST_F(RunnerTest, AfterMaxAttemptsAJobFailsWithTheLastCode) {
   FinishedRun s = run_queue(options([](const Job& j, int) {
     Outcome o;
     o.job_id = j.id;
-    o.failure = TransportFailure::kConnectionLost;
-    o.failure_detail = "connection reset by peer";
+    o.failure = TransportFailure::kMalformedResponse;
+    o.failure_detail = "HTTP 200 with body 'hello': not a JSON object";
     return o;
   }));
   EXPECT_EQ(s.end, RunEnd::kCompleted);
   EXPECT_EQ(jobs_in("failed"), 20);
-  EXPECT_EQ(scalar("SELECT count(*) FROM jobs WHERE api_status = 'CONNECTION_LOST'"), 20);
+  EXPECT_EQ(scalar("SELECT count(*) FROM jobs WHERE api_status = 'MALFORMED_RESPONSE'"), 20);
   EXPECT_EQ(scalar("SELECT count(*) FROM attempts"), 60);  // max_attempts 3
+}
+
+TEST_F(RunnerTest, IsolatedResetsAreRetriedPerJobButAnOutageChargesNoJob) {
+  // Every fifth request reset: the service answers in between, so each
+  // reset is the job's own retry, and every job ends done.
+  enqueue(40);
+  std::map<JobId, int> seen;
+  FinishedRun s = run_queue(options([&seen](const Job& j, int) {
+    if (seen[j.id]++ == 0 && j.id % 5 == 0) {
+      Outcome o;
+      o.job_id = j.id;
+      o.failure = TransportFailure::kConnectionLost;
+      return o;
+    }
+    return answer(j, ApiStatus::kOk);
+  }));
+  EXPECT_EQ(s.end, RunEnd::kCompleted) << s.detail;
+  EXPECT_EQ(jobs_in("done"), 40);
+  EXPECT_EQ(scalar("SELECT count(*) FROM attempts WHERE disposition = 'outage'"), 0);
+}
+
+TEST_F(RunnerTest, AnOutageLongerThanTheLimitStopsTheRunWithEveryJobQueued) {
+  enqueue(30);
+  RunOptions o = options([](const Job& j, int) {
+    Outcome out;
+    out.job_id = j.id;
+    out.failure = TransportFailure::kGatewayError;
+    out.failure_detail = "HTTP 502: '502 Bad Gateway' instead of the API's answer";
+    return out;
+  });
+  o.outage.outage_limit = std::chrono::milliseconds(600);
+  FinishedRun s = run_queue(o);
+  EXPECT_EQ(s.end, RunEnd::kUnreachable) << s.detail;
+  EXPECT_NE(s.detail.find("502 Bad Gateway"), std::string::npos) << s.detail;
+  EXPECT_EQ(jobs_in("failed"), 0);
+  EXPECT_EQ(jobs_in("pending"), 30);
+  // The requests that opened the circuit were charged; none after.
+  EXPECT_LE(scalar("SELECT count(*) FROM jobs WHERE attempts > 0"), 8);
+  EXPECT_GE(scalar("SELECT count(*) FROM attempts WHERE disposition = 'outage'"), 1);
+  // One probe at a time: a few dozen requests at most in 0.6 s, not thousands.
+  EXPECT_LE(scalar("SELECT count(*) FROM attempts"), 40);
+}
+
+TEST_F(RunnerTest, AnOutageThatEndsResumesAndFinishesEveryJob) {
+  enqueue(60);
+  auto start = std::chrono::steady_clock::now();
+  RunOptions o = options([start](const Job& j, int) {
+    // Down from 20 ms to 400 ms after the start, answering before and after.
+    auto t = std::chrono::steady_clock::now() - start;
+    if (t > std::chrono::milliseconds(20) && t < std::chrono::milliseconds(400)) {
+      Outcome out;
+      out.job_id = j.id;
+      out.failure = TransportFailure::kConnectFailed;
+      out.failure_detail = "connection refused";
+      return out;
+    }
+    return answer(j, ApiStatus::kOk);
+  });
+  FinishedRun s = run_queue(o);
+  EXPECT_EQ(s.end, RunEnd::kCompleted) << s.detail;
+  EXPECT_EQ(jobs_in("done"), 60);
+  EXPECT_EQ(jobs_in("failed"), 0);
+}
+
+TEST_F(RunnerTest, TheSameInvalidArgumentManyTimesInARowStopsTheRun) {
+  enqueue(100);
+  RunOptions o = options([](const Job& j, int) {
+    Outcome out = answer(j, ApiStatus::kInvalidArgument);
+    out.answer->reason = "api_secret is required";
+    return out;
+  });
+  o.invalid_argument_streak = 10;
+  FinishedRun s = run_queue(o);
+  EXPECT_EQ(s.end, RunEnd::kAbortedConfiguration) << s.detail;
+  EXPECT_NE(s.detail.find("INVALID_ARGUMENT"), std::string::npos) << s.detail;
+  EXPECT_NE(s.detail.find("lfbatch retry --status INVALID_ARGUMENT"), std::string::npos);
+  // The streak and what was in flight failed; the archive did not.
+  EXPECT_LE(jobs_in("failed"), 10 + 8);
+  EXPECT_GE(jobs_in("pending"), 100 - 18);
 }
 
 TEST_F(RunnerTest, ThrottledCallsGoBackWithoutUsingAttempts) {

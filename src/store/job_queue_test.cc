@@ -489,11 +489,11 @@ TEST_F(JobQueueTest, FailedStoresTheApiStatusAndReason) {
   enqueue({url("a")});
   const JobId id = lease(1, "r1", 1000).at(0).id;
   settle({settlement(id, SettleKind::kFailed,
-                     api_outcome(id, ApiStatus::kDownloadError, "host not found"))},
+                     api_outcome(id, ApiStatus::kEncodingError, "file name is not UTF-8"))},
          "r1");
   EXPECT_EQ(job_cell(id, "state || '|' || api_status || '|' || reason || '|' || http_status || "
                          "'|' || coalesce(verify_score, '-')"),
-            "failed|DOWNLOAD_ERROR|host not found|400|-");
+            "failed|ENCODING_ERROR|file name is not UTF-8|400|-");
   EXPECT_EQ(cell("SELECT disposition FROM attempts"), "permanent_failure");
 }
 

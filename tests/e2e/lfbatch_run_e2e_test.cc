@@ -316,14 +316,23 @@ TEST_F(RunE2E, UnreachableEndpointStopsTheRunWithEveryJobStillQueued) {
     ASSERT_TRUE(emu.started());
     closed_port = emu.port();
   }
-  int code = run_sync(run_args(closed_port, {"--concurrency", "8"}));
+  int code = run_sync(run_args(closed_port, {"--concurrency", "8", "--outage-limit", "2s"}));
   EXPECT_EQ(code, 75) << last_err_;
-  EXPECT_NE(last_err_.find("could not reach"), std::string::npos) << last_err_;
+  EXPECT_NE(last_err_.find("could not be reached for 2s (--outage-limit"), std::string::npos)
+      << last_err_;
+  EXPECT_NE(last_err_.find("pausing: one probe at a time"), std::string::npos) << last_err_;
   Db d(db());
   EXPECT_EQ(d.jobs_in("failed"), 0) << "an outage must not fail the archive";
   EXPECT_EQ(d.jobs_in("pending"), 300);
   EXPECT_EQ(d.scalar("SELECT count(*) FROM runs WHERE ended_how = 'unreachable'"), 1);
-  EXPECT_GE(d.scalar("SELECT count(*) FROM attempts WHERE api_status = 'CONNECT_FAILED'"), 20);
+  // Eight in a row open the circuit; then one probe at a time, a few a
+  // second: not hundreds of requests into a dead endpoint.
+  const auto tried = d.scalar("SELECT count(*) FROM attempts WHERE api_status = 'CONNECT_FAILED'");
+  EXPECT_GE(tried, 8);
+  EXPECT_LE(tried, 40);
+  // Once it was open, no job was charged an attempt.
+  EXPECT_GE(d.scalar("SELECT count(*) FROM attempts WHERE disposition = 'outage'"), 1);
+  EXPECT_LE(d.scalar("SELECT count(*) FROM jobs WHERE attempts > 0"), 8);
 }
 
 TEST_F(RunE2E, WrongEndpointIsAConfigurationError) {
