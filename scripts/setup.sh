@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-url1.81-dev nlohmann-json3-dev libspdlog-dev
   libsqlite3-dev libssl-dev googletest libcli11-dev
-  sqlite3 python3 curl httpie wrk ca-certificates
+  sqlite3 python3 curl httpie wrk ca-certificates parallel python3-aiohttp time
   python3-pil  # decodes lfemu's synthetic test images (image_test)
   # Operating it: Prometheus' parser for the metrics file (scripts/check_metrics.py),
   # dpkg-shlibdeps for the .deb's Depends (scripts/package.sh), systemd-analyze
