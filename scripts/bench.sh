@@ -93,21 +93,7 @@ if [[ " $parts " == *" clients "* ]]; then
   }
 
   # wrk: one PNG, the runner's multipart form, no files read.
-  cat >"$work/upload.lua" <<'EOF'
-local f = assert(io.open(os.getenv("LF_BENCH_IMAGE"), "rb"))
-local image = f:read("*a")
-f:close()
-local b = "lfbatchBenchBoundary7MA4YWxkTrZu0gW"
-local function field(name, value)
-  return "--" .. b .. "\r\nContent-Disposition: form-data; name=\"" .. name .. "\"\r\n\r\n" .. value .. "\r\n"
-end
-wrk.method = "POST"
-wrk.path = "/identity/handhold_idcard_verification"
-wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. b
-wrk.body = field("api_id", os.getenv("LINKFACE_API_ID")) .. field("api_secret", os.getenv("LINKFACE_API_SECRET")) ..
-  "--" .. b .. "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"image.png\"\r\n" ..
-  "Content-Type: image/png\r\n\r\n" .. image .. "\r\n--" .. b .. "--\r\n"
-EOF
+  write_wrk_upload_lua "$work/upload.lua"
   reset_stats
   LF_BENCH_IMAGE="$work/imgs/0000000.png" timed "$work/t.wrk" \
     wrk -t1 -c"$concurrency" -d"${seconds}s" -s "$work/upload.lua" "$url" >"$work/wrk.txt"

@@ -46,21 +46,8 @@ png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2,
 open(sys.argv[1], "wb").write(png)
 EOF
 
-cat >"$work/upload.lua" <<'EOF'
--- POST /identity/handhold_idcard_verification with a multipart body.
-local f = assert(io.open(os.getenv("LF_BENCH_IMAGE"), "rb"))
-local image = f:read("*a")
-f:close()
-local b = "lfemuBenchBoundary7MA4YWxkTrZu0gW"
-local function field(name, value)
-  return "--" .. b .. "\r\nContent-Disposition: form-data; name=\"" .. name .. "\"\r\n\r\n" .. value .. "\r\n"
-end
-wrk.method = "POST"
-wrk.path = "/identity/handhold_idcard_verification"
-wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. b
-wrk.body = field("api_id", os.getenv("LINKFACE_API_ID")) .. field("api_secret", os.getenv("LINKFACE_API_SECRET")) ..
-  "--" .. b .. "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"face.png\"\r\n" ..
-  "Content-Type: image/png\r\n\r\n" .. image .. "\r\n--" .. b .. "--\r\n"
+write_wrk_upload_lua "$work/upload.lua"
+cat >>"$work/upload.lua" <<'EOF'
 local non_ok = 0
 response = function(status, headers, body)
   if status ~= 200 or not string.find(body, '"status":"OK"', 1, true) then non_ok = non_ok + 1 end

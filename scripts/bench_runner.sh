@@ -118,22 +118,7 @@ echo "    targets: told nothing >= 90% used, <= 5% throttled; told the limit >= 
 echo
 
 # ---- (b) throughput beside wrk --------------------------------------------
-cat >"$work/upload.lua" <<'EOF'
--- The runner's request as wrk sends it: multipart api_id, api_secret, file.
-local f = assert(io.open(os.getenv("LF_BENCH_IMAGE"), "rb"))
-local image = f:read("*a")
-f:close()
-local b = "lfbatchBenchBoundary7MA4YWxkTrZu0gW"
-local function field(name, value)
-  return "--" .. b .. "\r\nContent-Disposition: form-data; name=\"" .. name .. "\"\r\n\r\n" .. value .. "\r\n"
-end
-wrk.method = "POST"
-wrk.path = "/identity/handhold_idcard_verification"
-wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. b
-wrk.body = field("api_id", os.getenv("LINKFACE_API_ID")) .. field("api_secret", os.getenv("LINKFACE_API_SECRET")) ..
-  "--" .. b .. "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"face.png\"\r\n" ..
-  "Content-Type: image/png\r\n\r\n" .. image .. "\r\n--" .. b .. "--\r\n"
-EOF
+write_wrk_upload_lua "$work/upload.lua"
 echo "(b) lfemu without limits, ${tp_seconds}s each, $concurrency connections / requests in flight"
 start_lfemu
 LF_BENCH_IMAGE="$work/face.png" wrk -t1 -c"$concurrency" -d"${tp_seconds}s" -s "$work/upload.lua" "$url" \
