@@ -88,7 +88,8 @@ if [[ " $parts " == *" clients "* ]]; then
   results="$work/clients.tsv"
   : >"$results"
   record() {  # args: name requests seconds timefile
-    read -r user sys rss <"$4"
+    # The last line: time(1) puts "Command exited with ..." before it on a non-zero exit.
+    read -r user sys rss < <(tail -n 1 "$4")
     echo -e "$1\t$2\t$3\t$user\t$sys\t$rss" >>"$results"
   }
 
@@ -158,19 +159,17 @@ EOF
   /usr/bin/python3 - "$results" <<'EOF'
 import sys
 rows = [l.split("\t") for l in open(sys.argv[1]).read().splitlines()]
-data = {}
-print(f"    {'client':<15}{'req/s':>9}{'CPU s/1000':>12}{'peak RSS':>11}{'lfbatch is':>12}")
+table = []
 for name, n, secs, user, sys_, rss in rows:
     n, secs = int(n), float(secs)
     rps = n / secs if secs > 0 else 0
     cpu = (float(user) + float(sys_)) / (n / 1000) if n else 0
-    data[name] = rps
-    rows_out = (name, rps, cpu, int(rss) / 1024)
-    print(f"    {name:<15}{rps:9.0f}{cpu:12.3f}{rows_out[3]:9.1f} MB", end="")
-    print("" if name == "lfbatch" else f"{data.get('lfbatch', 0) / rps if rps else 0:11.2f}x" if "lfbatch" in data else "", end="")
-    print()
-lf = data.get("lfbatch", 0)
-print("    ratios: " + ", ".join(f"lfbatch / {k} = {lf / v:.2f}x" for k, v in data.items() if k != "lfbatch" and v))
+    table.append((name, rps, cpu, int(rss) / 1024))
+lf = next((rps for name, rps, _, _ in table if name == "lfbatch"), 0)
+print(f"    {'client':<15}{'req/s':>9}{'CPU s/1000':>12}{'peak RSS':>12}   lfbatch's req/s is")
+for name, rps, cpu, rss in table:
+    ratio = "" if name == "lfbatch" or not rps else f"{lf / rps:.2f}x this"
+    print(f"    {name:<15}{rps:9.0f}{cpu:12.3f}{rss:9.1f} MB   {ratio}")
 EOF
   echo
 fi
