@@ -37,7 +37,7 @@ struct ProgressSnapshot {
   double recent_requests_per_second = 0;  // over the last few seconds
   double recent_finished_per_second = 0;  // jobs reaching done/failed, same window
   double rate_limit = 0;        // the rate controller's rate; 0 = not limiting
-  std::string state;            // "", "waiting for quota", "stopping"
+  std::string state;            // "", "waiting for quota", "service down: probing", "stopping"
 };
 
 // "[########............]  1234/2000  61.7%  48.9 req/s  ETA 0:15  in flight 16

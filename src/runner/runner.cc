@@ -968,6 +968,8 @@ class Engine {
       s.state = "waiting for the database";
     } else if (quota_state_ != QuotaState::kOpen) {
       s.state = "waiting for quota";
+    } else if (breaker_.open()) {
+      s.state = "service down: probing";
     }
     return s;
   }
