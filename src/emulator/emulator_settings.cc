@@ -301,7 +301,8 @@ Result<LfemuConfig> parse_lfemu_config(std::string_view json_text) {
   json doc;
   try {
     doc = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // Not only parse_error: a number beyond a double (1e999) is out_of_range.
     return Error{std::string("not valid JSON: ") + e.what()};
   }
   if (!doc.is_object()) return Error{"the config must be a JSON object"};

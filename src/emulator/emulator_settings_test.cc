@@ -55,6 +55,14 @@ TEST(EmulatorSettings, UnknownKeysAndBadValuesAreNamed) {
   EXPECT_FALSE(parse_lfemu_config("{not json").ok());
 }
 
+// Found by fuzzing (tests/fuzz/lfemu_config/regressions): nlohmann throws
+// out_of_range, not parse_error, for a number beyond a double.
+TEST(EmulatorSettings, ANumberTooLargeForADoubleIsAnErrorNotACrash) {
+  auto big = parse_lfemu_config(R"({"defaults": {"fail_rate": 1e999}})");
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.error().message.find("not valid JSON"), std::string::npos) << big.error().message;
+}
+
 TEST(EmulatorSettings, AccountFlagSplitsAtTheFirstColon) {
   auto a = parse_account_flag("id:se:cret");
   ASSERT_TRUE(a.ok());
