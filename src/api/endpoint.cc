@@ -27,6 +27,23 @@ Result<std::uint16_t> parse_port(std::string_view digits, const std::string& quo
   return static_cast<std::uint16_t>(p);
 }
 
+// Boost.URL (1.81) takes the digits at the start of a port and leaves the
+// rest to the path: "host:844-3/x" parses as port 844 and path "-3/x". RFC
+// 3986 allows after an authority only an empty path or one starting with "/",
+// so anything else is a malformed port (or host) to refuse, not a target.
+Status check_path_follows_authority(const boost::urls::url_view& u, const std::string& quoted,
+                                    const std::string& example) {
+  const std::string_view path = u.encoded_path();
+  if (path.empty() || path.front() == '/') return {};
+  const std::string rest(path.substr(0, path.find('/')));
+  if (u.has_port()) {
+    return Error{quoted + " has port '" + std::string(u.port()) + rest +
+                 "', which is not a number from 1 to 65535" + example};
+  }
+  return Error{quoted + " has '" + rest + "' after its host, where a port or path belongs" +
+               example};
+}
+
 constexpr std::string_view kEndpointExample =
     "https://cloudapi.linkface.cn/identity/handhold_idcard_verification";
 
@@ -173,6 +190,7 @@ Result<Endpoint> parse_endpoint(std::string_view url) {
                  "LINKFACE_API_SECRET, not the URL" + example};
   }
   if (u.has_fragment()) return Error{quoted + " has a #fragment; remove it" + example};
+  if (Status s = check_path_follows_authority(u, quoted, example); !s) return s.error();
   for (const auto& param : u.params()) {
     const std::string key = lower(param.key);
     if (key == "api_secret" || key == "api_id") {
@@ -231,6 +249,7 @@ Result<ProxyServer> parse_proxy_url(std::string_view url) {
                  example};
   }
   if (u.encoded_host().empty()) return Error{quoted + " has no host" + example};
+  if (Status s = check_path_follows_authority(u, quoted, example); !s) return s.error();
   ProxyServer proxy;
   proxy.host = u.host_type() == boost::urls::host_type::name ? lower(u.host())
                                                               : std::string(u.host_address());

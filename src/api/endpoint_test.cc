@@ -72,6 +72,22 @@ TEST(ParseEndpoint, RefusesBadPorts) {
   EXPECT_FALSE(parse_endpoint("http://h:70000/x").ok());
 }
 
+// Found by fuzzing (tests/fuzz/endpoint/regressions): Boost.URL parses
+// "h:844-3/x" as port 844 with path "-3/x", which would have sent requests
+// to port 844 with a request target that is not one.
+TEST(ParseEndpoint, RefusesAPortWithTrailingGarbage) {
+  for (const char* url : {"https://h:844-3/identity/x", "https://[::1]:844-3/identity/x",
+                          "http://h:80x"}) {
+    auto e = parse_endpoint(url);
+    ASSERT_FALSE(e.ok()) << url << " parsed with target " << e->target;
+    EXPECT_NE(e.error().message.find("not a number from 1 to 65535"), std::string::npos)
+        << e.error().message;
+  }
+  auto p = parse_proxy_url("proxy.corp:31-28");
+  ASSERT_FALSE(p.ok()) << "port " << p->port;
+  EXPECT_NE(p.error().message.find("'31-28'"), std::string::npos) << p.error().message;
+}
+
 TEST(ParseEndpoint, RefusesCredentialsInTheUrl) {
   auto with_userinfo = parse_endpoint("https://id:secret@example.com/x");
   ASSERT_FALSE(with_userinfo.ok());
