@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ std::string read_all(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
+
+// Names the parameter in test names (else gtest prints its bytes).
+void PrintTo(const FuzzTarget& target, std::ostream* os) { *os << target.name; }
 
 class FuzzReplay : public testing::TestWithParam<FuzzTarget> {};
 
