@@ -54,6 +54,27 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// The host to connect to and to name in Host / CONNECT: an IP address as
+// written, or a registered name lowercased. A name is decoded from its
+// percent-encoding, so it could hold any byte ("%0D%0A" would end the Host
+// header, "%00" the name); only DNS names are taken: letters, digits, '-',
+// '.' and '_' (international names in their xn-- form).
+Result<std::string> host_of(const boost::urls::url_view& u, const std::string& quoted,
+                            const std::string& example) {
+  if (u.host_type() != boost::urls::host_type::name) return std::string(u.host_address());
+  std::string host = lower(u.host());
+  for (const char c : host) {
+    const bool dns = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+                     c == '_';
+    if (!dns) {
+      return Error{quoted + " has host '" + std::string(u.encoded_host()) +
+                   "', which is not a DNS name (letters, digits, '-', '.'; write international "
+                   "names as xn--...)" + example};
+    }
+  }
+  return host;
+}
+
 std::string bracket_if_ipv6(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
@@ -204,8 +225,9 @@ Result<Endpoint> parse_endpoint(std::string_view url) {
   if (u.host_type() == boost::urls::host_type::ipvfuture) {
     return Error{quoted + " has an IPvFuture host, which is not supported" + example};
   }
-  endpoint.host = u.host_type() == boost::urls::host_type::name ? lower(u.host())
-                                                                 : std::string(u.host_address());
+  Result<std::string> host = host_of(u, quoted, example);
+  if (!host) return host.error();
+  endpoint.host = std::move(*host);
   if (u.has_port()) {
     if (u.port().empty()) {
       endpoint.port = endpoint.tls ? 443 : 80;
@@ -251,8 +273,9 @@ Result<ProxyServer> parse_proxy_url(std::string_view url) {
   if (u.encoded_host().empty()) return Error{quoted + " has no host" + example};
   if (Status s = check_path_follows_authority(u, quoted, example); !s) return s.error();
   ProxyServer proxy;
-  proxy.host = u.host_type() == boost::urls::host_type::name ? lower(u.host())
-                                                              : std::string(u.host_address());
+  Result<std::string> host = host_of(u, quoted, example);
+  if (!host) return host.error();
+  proxy.host = std::move(*host);
   proxy.port = 1080;
   if (u.has_port() && !u.port().empty()) {
     Result<std::uint16_t> port = parse_port(u.port(), quoted, example);

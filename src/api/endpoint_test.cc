@@ -88,6 +88,22 @@ TEST(ParseEndpoint, RefusesAPortWithTrailingGarbage) {
   EXPECT_NE(p.error().message.find("'31-28'"), std::string::npos) << p.error().message;
 }
 
+// Found by fuzzing (tests/fuzz/endpoint/regressions): a percent-encoded host
+// name was decoded into the Host header as any bytes, CR LF included.
+TEST(ParseEndpoint, RefusesHostNamesThatAreNotDnsNames) {
+  for (const char* url : {"http://%88%32%37.0.0.1:65535/", "https://api%0D%0AX-Evil%3A%201/x",
+                          "https://api%00.example.com/x", "https://a%20b/x"}) {
+    auto e = parse_endpoint(url);
+    ASSERT_FALSE(e.ok()) << url << " parsed with host " << e->host;
+    EXPECT_NE(e.error().message.find("not a DNS name"), std::string::npos) << e.error().message;
+  }
+  auto encoded = parse_endpoint("https://cloudapi%2Elinkface.CN/x");
+  ASSERT_TRUE(encoded.ok()) << encoded.error().message;
+  EXPECT_EQ(encoded->host, "cloudapi.linkface.cn");
+  EXPECT_EQ(encoded->absolute_url(), "https://cloudapi.linkface.cn/x");
+  EXPECT_FALSE(parse_proxy_url("http://proxy%0A.corp:3128").ok());
+}
+
 TEST(ParseEndpoint, RefusesCredentialsInTheUrl) {
   auto with_userinfo = parse_endpoint("https://id:secret@example.com/x");
   ASSERT_FALSE(with_userinfo.ok());
