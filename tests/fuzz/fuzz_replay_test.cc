@@ -17,6 +17,10 @@
 #include "fuzz_targets.h"
 
 namespace lf::fuzz {
+
+// Names the parameter in test names (else gtest prints its bytes); found by ADL.
+void PrintTo(const FuzzTarget& target, std::ostream* os) { *os << target.name; }
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -34,9 +38,6 @@ std::string read_all(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
-
-// Names the parameter in test names (else gtest prints its bytes).
-void PrintTo(const FuzzTarget& target, std::ostream* os) { *os << target.name; }
 
 class FuzzReplay : public testing::TestWithParam<FuzzTarget> {};
 

@@ -33,29 +33,40 @@ std::string_view FuzzInput::line() {
 
 namespace {
 
+// In /dev/shm when there is one: on ext4, rewriting a file in /tmp from the
+// start (O_TRUNC) waits for the disk (auto_da_alloc), 200 inputs/s instead
+// of thousands.
 struct ScratchFile {
   std::string path;
+  int fd = -1;
   ScratchFile() {
     const char* tmp = std::getenv("TMPDIR");
-    path = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/lf_fuzz_" +
-           std::to_string(::getpid()) + ".bin";
+    std::string dir = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm"
+                      : tmp != nullptr && *tmp != '\0' ? tmp
+                                                        : "/tmp";
+    path = dir + "/lf_fuzz_" + std::to_string(::getpid()) + ".bin";
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    fuzz_check(fd >= 0, "cannot create the scratch file");
   }
-  ~ScratchFile() { ::unlink(path.c_str()); }
+  ~ScratchFile() {
+    ::close(fd);
+    ::unlink(path.c_str());
+  }
 };
 
 }  // namespace
 
 const std::string& write_scratch_file(std::string_view bytes) {
   static ScratchFile file;
-  const int fd = ::open(file.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  fuzz_check(fd >= 0, "cannot create the scratch file");
   std::size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    const ssize_t n = ::pwrite(file.fd, bytes.data() + done, bytes.size() - done,
+                               static_cast<off_t>(done));
     fuzz_check(n > 0, "cannot write the scratch file");
     done += static_cast<std::size_t>(n);
   }
-  ::close(fd);
+  fuzz_check(::ftruncate(file.fd, static_cast<off_t>(bytes.size())) == 0,
+             "cannot truncate the scratch file");
   return file.path;
 }
 

@@ -82,7 +82,7 @@ class FuzzInput {
   std::string_view rest_;
 };
 
-// A file of this process's own under $TMPDIR (removed at exit), holding
+// A file of this process's own in /dev/shm, else $TMPDIR (removed at exit), holding
 // `bytes`; for the code that reads files. Aborts when it cannot be written.
 const std::string& write_scratch_file(std::string_view bytes);
 
