@@ -55,14 +55,15 @@ std::string lower(std::string_view s) {
 }
 
 // The host to connect to and to name in Host / CONNECT: an IP address as
-// written, or a registered name lowercased. A name is decoded from its
-// percent-encoding, so it could hold any byte ("%0D%0A" would end the Host
-// header, "%00" the name); only DNS names are taken: letters, digits, '-',
-// '.' and '_' (international names in their xn-- form).
+// written, or a registered name lowercased. Boost.URL would decode a name's
+// percent-encoding into any byte ("%0D%0A" would end the Host header, "%00"
+// the name); only DNS names are taken, as written: letters, digits, '-', '.'
+// and '_' (international names in their xn-- form).
 Result<std::string> host_of(const boost::urls::url_view& u, const std::string& quoted,
                             const std::string& example) {
   if (u.host_type() != boost::urls::host_type::name) return std::string(u.host_address());
-  std::string host = lower(u.host());
+  // Not decoded at all: "%31%32%37.0.0.1" would be a name that prints as an IPv4 address.
+  std::string host = lower(u.encoded_host());
   for (const char c : host) {
     const bool dns = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
                      c == '_';
