@@ -1,10 +1,12 @@
 // Fuzz target: lfbatch's config file (load_config), read from a scratch file
 // with no LFBATCH_* variable set; what it accepts must hold the ranges
-// config.h and the example config promise.
+// config.h and the example config promise. The same bytes as a secrets file
+// (load_credentials).
 #include <cmath>
 #include <cstdlib>
 
 #include "cli/config.h"
+#include "cli/logging.h"
 #include "fuzz_targets.h"
 
 namespace lf::fuzz {
@@ -12,7 +14,8 @@ namespace lf::fuzz {
 int config(const std::uint8_t* data, std::size_t size) {
   static const bool kEnvironmentCleared = [] {
     for (const char* name : {"LFBATCH_CONFIG", "LFBATCH_ENDPOINT", "LFBATCH_DB",
-                             "LFBATCH_CONCURRENCY", "LFBATCH_RATE"}) {
+                             "LFBATCH_CONCURRENCY", "LFBATCH_RATE", "LINKFACE_API_ID",
+                             "LINKFACE_API_SECRET"}) {
       ::unsetenv(name);
     }
     return true;
@@ -20,6 +23,15 @@ int config(const std::uint8_t* data, std::size_t size) {
   (void)kEnvironmentCleared;
   const std::string& path =
       write_scratch_file(std::string_view(reinterpret_cast<const char*>(data), size));
+  Config secrets;
+  secrets.secrets_file = path;  // mode 0600, as load_credentials requires
+  auto credentials = load_credentials(secrets);
+  if (credentials.ok()) {
+    fuzz_check(!credentials->api_id.empty() && !credentials->api_secret.empty(),
+               "credentials without id or secret");
+  }
+  clear_registered_secrets();
+
   auto config = load_config(path);
   if (!config.ok()) {
     fuzz_check(!config.error().message.empty(), "an Error without a message");
