@@ -6,8 +6,8 @@
 # (image_probe: tests/images), read only; the dictionary
 # tests/fuzz/TARGET.dict. New corpus entries go to
 # build-fuzz/fuzz-work/TARGET/corpus/ (kept between runs, never the repo);
-# a finding's reproducer to build-fuzz/fuzz-work/TARGET/ (crash-*, timeout-*,
-# oom-*, leak-*), named on stderr. Exit status: 0 when no target found
+# a finding's reproducer to build-fuzz/fuzz-work/TARGET/findings-TIME/
+# (crash-*, timeout-*, oom-*, leak-*), named on stderr. Exit status: 0 when no target found
 # anything, 1 otherwise (every target still runs).
 # Environment: LF_FUZZ_NO_BUILD=1 skips the build.
 set -euo pipefail
@@ -41,10 +41,12 @@ for t in "${targets[@]}"; do
     seeds+=(tests/images)
     max_len=65536
   fi
+  # Each run's reproducers in a directory of its own: whatever is in it is a finding.
+  findings="$work/findings-$(date +%Y%m%dT%H%M%S)"
+  mkdir -p "$findings"
   flags=(-max_total_time="$seconds" -max_len="$max_len" -timeout=10 -print_final_stats=1
-         -artifact_prefix="$work/")
+         -artifact_prefix="$findings/")
   [[ -f tests/fuzz/$t.dict ]] && flags+=(-dict="tests/fuzz/$t.dict")
-  before=$(find "$work" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l)
   echo "== fuzz $t for ${seconds}s (log: $work/fuzz.log) =="
   rc=0
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
@@ -53,16 +55,17 @@ for t in "${targets[@]}"; do
   # libFuzzer's last status line: executions, coverage, features, corpus.
   grep -E '^#[0-9]+' "$work/fuzz.log" | tail -n 1 || true
   grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|Done )' "$work/fuzz.log" || true
-  after=$(find "$work" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l)
-  if ((rc != 0 || after > before)); then
+  if ((rc != 0)) || [[ -n "$(ls -A "$findings")" ]]; then
     status=1
     echo "fuzz $t: FINDING (exit $rc); the end of $work/fuzz.log:" >&2
     tail -n 40 "$work/fuzz.log" >&2
-    find "$work" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) \
-      -newer "$work/corpus" -printf 'fuzz %f: reproducer: %p\n' >&2 || true
+    for f in "$findings"/*; do
+      [[ -e $f ]] && echo "fuzz $t: reproducer: $f" >&2
+    done
     echo "fuzz $t: replay with build-fuzz/tests/fuzz/fuzz_$t REPRODUCER; once fixed, keep it in" \
          "tests/fuzz/$t/regressions/ (fuzz_replay_test runs it in every tree)" >&2
+  else
+    rmdir "$findings"
   fi
-  touch "$work/corpus"
 done
 exit $status
