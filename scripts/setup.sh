@@ -13,6 +13,9 @@ packages=(
   # dpkg-shlibdeps for the .deb's Depends (scripts/package.sh), systemd-analyze
   # for the example units and the openssl CLI for doctor's TLS test.
   python3-prometheus-client dpkg-dev systemd openssl
+  # Fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer
+  # runtimes, llvm-symbolizer for readable stack traces.
+  clang libclang-rt-14-dev llvm
 )
 # The HTML report's render test uses headless Chromium; a CJK font so the
 # report's screenshot shows Chinese file names and reasons.

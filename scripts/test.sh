@@ -6,7 +6,10 @@
 # normal tree, the bill of an archive with duplicates and rejects
 # (scripts/economy.sh: one call per distinct valid image), then the install and the package (scripts/test_install.sh:
 # cmake --install and the demo with the installed binaries;
-# scripts/test_package.sh: the .deb built from ccache, dpkg -i, checked, dpkg -r).
+# scripts/test_package.sh: the .deb built from ccache, dpkg -i, checked, dpkg -r),
+# and last the fuzz smoke: build-fuzz/ (clang) and each libFuzzer target for
+# 8 s from its seeds (scripts/fuzz.sh all 8, README "Fuzzing"). The TSan run
+# (scripts/tsan.sh) is not part of it: its cold build alone takes about 8 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -30,4 +33,6 @@ for flavour in normal sanitize; do
     bash scripts/test_package.sh || status=1
   fi
 done
+echo "== fuzz smoke (scripts/fuzz.sh all 8: each libFuzzer target 8 s from its seeds) =="
+bash scripts/fuzz.sh all 8 || status=1
 exit $status

@@ -27,6 +27,23 @@ Result<std::uint16_t> parse_port(std::string_view digits, const std::string& quo
   return static_cast<std::uint16_t>(p);
 }
 
+// Boost.URL (1.81) takes the digits at the start of a port and leaves the
+// rest to the path: "host:844-3/x" parses as port 844 and path "-3/x". RFC
+// 3986 allows after an authority only an empty path or one starting with "/",
+// so anything else is a malformed port (or host) to refuse, not a target.
+Status check_path_follows_authority(const boost::urls::url_view& u, const std::string& quoted,
+                                    const std::string& example) {
+  const std::string_view path = u.encoded_path();
+  if (path.empty() || path.front() == '/') return {};
+  const std::string rest(path.substr(0, path.find('/')));
+  if (u.has_port()) {
+    return Error{quoted + " has port '" + std::string(u.port()) + rest +
+                 "', which is not a number from 1 to 65535" + example};
+  }
+  return Error{quoted + " has '" + rest + "' after its host, where a port or path belongs" +
+               example};
+}
+
 constexpr std::string_view kEndpointExample =
     "https://cloudapi.linkface.cn/identity/handhold_idcard_verification";
 
@@ -35,6 +52,28 @@ std::string lower(std::string_view s) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
+}
+
+// The host to connect to and to name in Host / CONNECT: an IP address as
+// written, or a registered name lowercased. Boost.URL would decode a name's
+// percent-encoding into any byte ("%0D%0A" would end the Host header, "%00"
+// the name); only DNS names are taken, as written: letters, digits, '-', '.'
+// and '_' (international names in their xn-- form).
+Result<std::string> host_of(const boost::urls::url_view& u, const std::string& quoted,
+                            const std::string& example) {
+  if (u.host_type() != boost::urls::host_type::name) return std::string(u.host_address());
+  // Not decoded at all: "%31%32%37.0.0.1" would be a name that prints as an IPv4 address.
+  std::string host = lower(u.encoded_host());
+  for (const char c : host) {
+    const bool dns = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+                     c == '_';
+    if (!dns) {
+      return Error{quoted + " has host '" + std::string(u.encoded_host()) +
+                   "', which is not a DNS name (letters, digits, '-', '.'; write international "
+                   "names as xn--...)" + example};
+    }
+  }
+  return host;
 }
 
 std::string bracket_if_ipv6(const std::string& host) {
@@ -173,6 +212,7 @@ Result<Endpoint> parse_endpoint(std::string_view url) {
                  "LINKFACE_API_SECRET, not the URL" + example};
   }
   if (u.has_fragment()) return Error{quoted + " has a #fragment; remove it" + example};
+  if (Status s = check_path_follows_authority(u, quoted, example); !s) return s.error();
   for (const auto& param : u.params()) {
     const std::string key = lower(param.key);
     if (key == "api_secret" || key == "api_id") {
@@ -186,8 +226,9 @@ Result<Endpoint> parse_endpoint(std::string_view url) {
   if (u.host_type() == boost::urls::host_type::ipvfuture) {
     return Error{quoted + " has an IPvFuture host, which is not supported" + example};
   }
-  endpoint.host = u.host_type() == boost::urls::host_type::name ? lower(u.host())
-                                                                 : std::string(u.host_address());
+  Result<std::string> host = host_of(u, quoted, example);
+  if (!host) return host.error();
+  endpoint.host = std::move(*host);
   if (u.has_port()) {
     if (u.port().empty()) {
       endpoint.port = endpoint.tls ? 443 : 80;
@@ -231,9 +272,11 @@ Result<ProxyServer> parse_proxy_url(std::string_view url) {
                  example};
   }
   if (u.encoded_host().empty()) return Error{quoted + " has no host" + example};
+  if (Status s = check_path_follows_authority(u, quoted, example); !s) return s.error();
   ProxyServer proxy;
-  proxy.host = u.host_type() == boost::urls::host_type::name ? lower(u.host())
-                                                              : std::string(u.host_address());
+  Result<std::string> host = host_of(u, quoted, example);
+  if (!host) return host.error();
+  proxy.host = std::move(*host);
   proxy.port = 1080;
   if (u.has_port() && !u.port().empty()) {
     Result<std::uint16_t> port = parse_port(u.port(), quoted, example);

@@ -72,6 +72,41 @@ TEST(ParseEndpoint, RefusesBadPorts) {
   EXPECT_FALSE(parse_endpoint("http://h:70000/x").ok());
 }
 
+// Found by fuzzing (tests/fuzz/endpoint/regressions): Boost.URL parses
+// "h:844-3/x" as port 844 with path "-3/x", which would have sent requests
+// to port 844 with a request target that is not one.
+TEST(ParseEndpoint, RefusesAPortWithTrailingGarbage) {
+  for (const char* url : {"https://h:844-3/identity/x", "https://[::1]:844-3/identity/x",
+                          "http://h:80x"}) {
+    auto e = parse_endpoint(url);
+    ASSERT_FALSE(e.ok()) << url << " parsed with target " << e->target;
+    EXPECT_NE(e.error().message.find("not a number from 1 to 65535"), std::string::npos)
+        << e.error().message;
+  }
+  // And the same Boost.URL quirk for IPv4: "1.2.3.4.5" was 1.2.3.4 with path ".5/x".
+  EXPECT_FALSE(parse_endpoint("http://1.2.3.4.5/x").ok());
+  auto p = parse_proxy_url("proxy.corp:31-28");
+  ASSERT_FALSE(p.ok()) << "port " << p->port;
+  EXPECT_NE(p.error().message.find("'31-28'"), std::string::npos) << p.error().message;
+}
+
+// Found by fuzzing (tests/fuzz/endpoint/regressions): a percent-encoded host
+// name was decoded into the Host header as any bytes, CR LF included.
+TEST(ParseEndpoint, RefusesHostNamesThatAreNotDnsNames) {
+  for (const char* url : {"http://%88%32%37.0.0.1:65535/", "https://api%0D%0AX-Evil%3A%201/x",
+                          "https://api%00.example.com/x", "https://a%20b/x"}) {
+    auto e = parse_endpoint(url);
+    ASSERT_FALSE(e.ok()) << url << " parsed with host " << e->host;
+    EXPECT_NE(e.error().message.find("not a DNS name"), std::string::npos) << e.error().message;
+  }
+  // Nor percent-encoded ones: this one prints as an IPv4 address it is not.
+  EXPECT_FALSE(parse_endpoint("http://%31%32%37.0.0.10.0.0.0/8").ok());
+  auto upper = parse_endpoint("https://CloudAPI.LinkFace.CN/x");
+  ASSERT_TRUE(upper.ok()) << upper.error().message;
+  EXPECT_EQ(upper->host, "cloudapi.linkface.cn");
+  EXPECT_FALSE(parse_proxy_url("http://proxy%0A.corp:3128").ok());
+}
+
 TEST(ParseEndpoint, RefusesCredentialsInTheUrl) {
   auto with_userinfo = parse_endpoint("https://id:secret@example.com/x");
   ASSERT_FALSE(with_userinfo.ok());

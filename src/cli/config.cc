@@ -148,7 +148,8 @@ Status read_file(const std::string& path, Config& config) {
   json doc;
   try {
     doc = json::parse(in);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // Not only parse_error: a number beyond a double (1e999) is out_of_range.
     return Error{fmt::format("config file {} is not valid JSON: {}", path, e.what())};
   }
   FileReader r(path, fs::absolute(fs::path(path)).parent_path());
@@ -321,6 +322,12 @@ Result<Credentials> load_credentials(const Config& config) {
     return Error{fmt::format("secrets file {} is not valid JSON (error at byte {}); it must be "
                              "{{\"api_id\": \"...\", \"api_secret\": \"...\"}}",
                              path, e.byte)};
+  } catch (const json::exception&) {
+    // out_of_range: a number beyond a double (1e999). Its what() quotes the number only,
+    // but say no more than the parse error does.
+    return Error{fmt::format("secrets file {} is not valid JSON (a number too large); it must be "
+                             "{{\"api_id\": \"...\", \"api_secret\": \"...\"}}",
+                             path)};
   }
   if (!doc.is_object()) {
     return Error{fmt::format("secrets file {} must hold a JSON object {{\"api_id\": \"...\", "

@@ -176,6 +176,12 @@ TEST_F(ConfigTest, InvalidJsonAndMissingFileNameTheFile) {
   ASSERT_FALSE(config.ok());
   EXPECT_THAT(config.error().message, HasSubstr(bad));
   EXPECT_THAT(config.error().message, HasSubstr("not valid JSON"));
+  // nlohmann throws out_of_range, not parse_error, for a number beyond a double.
+  const auto huge = write("huge.json", R"({"rate": 1e999})");
+  auto overflow = load_config(huge);
+  ASSERT_FALSE(overflow.ok());
+  EXPECT_THAT(overflow.error().message, HasSubstr("not valid JSON"));
+  EXPECT_THAT(overflow.error().message, HasSubstr(huge));
   const std::string missing = (dir_ / "nope.json").string();
   auto none = load_config(missing);
   ASSERT_FALSE(none.ok());
@@ -254,6 +260,11 @@ TEST_F(ConfigTest, SecretsFileErrorsNeverQuoteTheSecret) {
   ASSERT_FALSE(creds.ok());
   EXPECT_THAT(creds.error().message, HasSubstr("not valid JSON"));
   EXPECT_EQ(creds.error().message.find("s3cr3t"), std::string::npos) << creds.error().message;
+  config.secrets_file = write("s.json", R"({"api_id": "id1", "api_secret": "s3cr3t-value", "n": 1e999})");
+  auto overflow = load_credentials(config);
+  ASSERT_FALSE(overflow.ok());
+  EXPECT_THAT(overflow.error().message, HasSubstr("not valid JSON"));
+  EXPECT_EQ(overflow.error().message.find("s3cr3t"), std::string::npos) << overflow.error().message;
 }
 
 TEST_F(ConfigTest, SecretsFileWithoutSecretIsAnError) {

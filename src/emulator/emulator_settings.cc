@@ -64,6 +64,17 @@ Result<std::string> get_string(const json& v, std::string_view where, std::strin
 
 constexpr std::int64_t kMaxMs = 24LL * 3600 * 1000;
 
+// system_clock counts nanoseconds in an int64 (libstdc++): about 292 years
+// either side of 1970. Beyond, converting milliseconds to it overflows.
+constexpr std::int64_t kMaxUnixMillis =
+    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::duration::max())
+        .count() - 1;
+
+std::optional<std::chrono::system_clock::time_point> time_from_unix_millis(std::int64_t ms) {
+  if (ms > kMaxUnixMillis || ms < -kMaxUnixMillis) return std::nullopt;
+  return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+}
+
 // Sets or unsets one knob from `v`; false when `key` is not a knob.
 Result<bool> apply_knob(Knobs& k, const std::string& key, const json& v, std::string_view where,
                         bool allow_unset) {
@@ -301,8 +312,14 @@ Status apply_account_json(const json& j, std::string_view where, AccountSpec& ac
       if (v.is_null()) {
         account.expires_at.reset();
       } else if (v.is_number_integer()) {
-        account.expires_at = std::chrono::system_clock::time_point(
-            std::chrono::milliseconds(v.get<std::int64_t>()));
+        auto t = v.is_number_unsigned() && v.get<std::uint64_t>() > kMaxUnixMillis
+                     ? std::nullopt
+                     : time_from_unix_millis(v.get<std::int64_t>());
+        if (!t) {
+          return Error{std::string(where) + ".expires_at " + v.dump() +
+                       " is out of range: give unix milliseconds of a year from 1678 to 2261"};
+        }
+        account.expires_at = *t;
       } else if (v.is_string()) {
         auto t = parse_iso8601_utc(v.get<std::string>());
         if (!t) {
@@ -330,7 +347,8 @@ Result<LfemuConfig> parse_lfemu_config(std::string_view json_text) {
   json doc;
   try {
     doc = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // Not only parse_error: a number beyond a double (1e999) is out_of_range.
     return Error{std::string("not valid JSON: ") + e.what()};
   }
   if (!doc.is_object()) return Error{"the config must be a JSON object"};
@@ -437,8 +455,8 @@ std::optional<std::chrono::system_clock::time_point> parse_iso8601_utc(std::stri
   tm.tm_min = mi;
   tm.tm_sec = sec;
   std::time_t t = timegm(&tm);
-  return std::chrono::system_clock::time_point(std::chrono::seconds(t - offset_s) +
-                                               std::chrono::milliseconds(millis));
+  // Years up to 9999: the milliseconds fit an int64, the time_point may not.
+  return time_from_unix_millis((static_cast<std::int64_t>(t) - offset_s) * 1000 + millis);
 }
 
 std::string format_iso8601_utc(std::chrono::system_clock::time_point t) {

@@ -139,7 +139,8 @@ Status apply_account_json(const nlohmann::json& j, std::string_view where, Accou
 // "ID:SECRET" (the --account flag) as an account with default knobs.
 Result<AccountSpec> parse_account_flag(std::string_view text);
 
-// "2030-01-01T00:00:00Z" (UTC, seconds; fraction and offset +hh:mm allowed).
+// "2030-01-01T00:00:00Z" (UTC, seconds; fraction and offset +hh:mm allowed);
+// nullopt when malformed or beyond what system_clock holds (1678 to 2261).
 std::optional<std::chrono::system_clock::time_point> parse_iso8601_utc(std::string_view text);
 std::string format_iso8601_utc(std::chrono::system_clock::time_point t);
 

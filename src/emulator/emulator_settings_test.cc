@@ -55,6 +55,28 @@ TEST(EmulatorSettings, UnknownKeysAndBadValuesAreNamed) {
   EXPECT_FALSE(parse_lfemu_config("{not json").ok());
 }
 
+TEST(EmulatorSettings, ExpiryBeyondWhatTheClockHoldsIsAnError) {
+  for (const char* doc : {R"({"accounts": [{"api_id": "a", "api_secret": "b", "expires_at": 83468102400000000}]})",
+                          R"({"accounts": [{"api_id": "a", "api_secret": "b", "expires_at": -83468102400000000}]})",
+                          R"({"accounts": [{"api_id": "a", "api_secret": "b", "expires_at": 18446744073709551615}]})",
+                          R"({"accounts": [{"api_id": "a", "api_secret": "b", "expires_at": "4615-01-01T00:00:00Z"}]})"}) {
+    auto config = parse_lfemu_config(doc);
+    ASSERT_FALSE(config.ok()) << doc;
+    EXPECT_NE(config.error().message.find("accounts[0].expires_at"), std::string::npos)
+        << config.error().message;
+  }
+  auto fine = parse_lfemu_config(R"({"accounts": [{"api_id": "a", "api_secret": "b", "expires_at": 1700000000000}]})");
+  ASSERT_TRUE(fine.ok()) << fine.error().message;
+}
+
+// Found by fuzzing (tests/fuzz/lfemu_config/regressions): nlohmann throws
+// out_of_range, not parse_error, for a number beyond a double.
+TEST(EmulatorSettings, ANumberTooLargeForADoubleIsAnErrorNotACrash) {
+  auto big = parse_lfemu_config(R"({"defaults": {"fail_rate": 1e999}})");
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.error().message.find("not valid JSON"), std::string::npos) << big.error().message;
+}
+
 TEST(EmulatorSettings, AccountFlagSplitsAtTheFirstColon) {
   auto a = parse_account_flag("id:se:cret");
   ASSERT_TRUE(a.ok());
@@ -70,6 +92,10 @@ TEST(EmulatorSettings, Iso8601WithOffsetAndFraction) {
   EXPECT_EQ(format_iso8601_utc(*t), "2030-01-02T03:04:05Z");
   EXPECT_FALSE(parse_iso8601_utc("2030-13-02T00:00:00Z"));
   EXPECT_FALSE(parse_iso8601_utc("tomorrow"));
+  // Found by fuzzing: beyond system_clock's nanoseconds (about 2262) the
+  // conversion overflowed (UB) instead of being refused.
+  EXPECT_FALSE(parse_iso8601_utc("9999-12-31T23:59:59Z"));
+  EXPECT_TRUE(parse_iso8601_utc("2261-12-31T23:59:59Z"));
 }
 
 }  // namespace

@@ -92,7 +92,7 @@ ServiceResponse VerificationService::handle_admin(const ServiceRequest& request,
       json j = json::parse(request.body);
       if (!j.is_object()) return Error{"the body must be a JSON object"};
       return j;
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
       return Error{std::string("the body is not valid JSON: ") + e.what()};
     }
   };

@@ -572,6 +572,10 @@ TEST_F(Service, AdminConfigChangesLimitsAtRunTimeAndRejectsUnknownKeys) {
   auto bad = admin("POST", "/_admin/config", R"({"defaults":{"rsp":3}})");
   EXPECT_EQ(bad.http_status, 400);
   EXPECT_NE(bad.body.find("rsp"), std::string::npos);
+  // A number beyond a double is a 400 too, not an exception out of the handler.
+  auto huge = admin("POST", "/_admin/config", R"({"defaults":{"rps":1e999}})");
+  EXPECT_EQ(huge.http_status, 400);
+  EXPECT_NE(huge.body.find("not valid JSON"), std::string::npos) << huge.body;
   auto add = admin("POST", "/_admin/config",
                    R"({"accounts":{"new":{"api_secret":"n","permission":false}}})");
   ASSERT_EQ(add.http_status, 200) << add.body;
