@@ -13,6 +13,9 @@ packages=(
   # dpkg-shlibdeps for the .deb's Depends (scripts/package.sh), systemd-analyze
   # for the example units and the openssl CLI for doctor's TLS test.
   python3-prometheus-client dpkg-dev systemd openssl
+  # The bad-input table (tests/e2e/lfbatch_bad_input_e2e_test.cc): setpriv
+  # runs lfbatch as `nobody` for the permission row (root reads anything).
+  util-linux
 )
 # The HTML report's render test uses headless Chromium; a CJK font so the
 # report's screenshot shows Chinese file names and reasons.
