@@ -16,6 +16,9 @@ packages=(
   # Fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer
   # runtimes, llvm-symbolizer for readable stack traces.
   clang libclang-rt-14-dev llvm
+  # The bad-input table (tests/e2e/lfbatch_bad_input_e2e_test.cc): setpriv
+  # runs lfbatch as `nobody` for the permission row (root reads anything).
+  util-linux
 )
 # The HTML report's render test uses headless Chromium; a CJK font so the
 # report's screenshot shows Chinese file names and reasons.

@@ -265,6 +265,12 @@ class BeastApiClient final : public ApiClient {
         failure.kind = TransportFailure::kTimeout;
         failure.detail = "no complete response from " + where + " within " +
                          std::to_string(options_.request_timeout_ms) + " ms";
+      } else if (read_ec == http::error::body_limit) {
+        failure.kind = TransportFailure::kMalformedResponse;
+        failure.detail = "the answer from " + where + " is longer than " +
+                         std::to_string(kMaxResponseBody >> 20) +
+                         " MB, read no further: not an answer of the API (a few hundred bytes); "
+                         "check the endpoint";
       } else if (read_ec.category() == http::make_error_code(http::error::bad_version).category() &&
                  read_ec != http::error::end_of_stream && read_ec != http::error::partial_message) {
         failure.kind = TransportFailure::kMalformedResponse;
@@ -400,6 +406,11 @@ class BeastApiClient final : public ApiClient {
         failure.kind = TransportFailure::kTimeout;
         failure.detail = "TLS handshake with " + endpoint_.authority() + " timed out after " +
                          std::to_string(options_.connect_timeout_ms) + " ms";
+      } else if (const long verify = SSL_get_verify_result(ssl);
+                 !options_.insecure && verify != X509_V_OK) {
+        failure.kind = TransportFailure::kTlsCertificateRejected;
+        failure.detail = certificate_rejected_detail(endpoint_.authority(), verify,
+                                                     X509_verify_cert_error_string(verify));
       } else {
         failure.kind = TransportFailure::kConnectFailed;
         failure.detail = "TLS handshake with " + endpoint_.authority() + " failed: " +

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include <openssl/x509_vfy.h>
+
 namespace lf {
 
 namespace ssl = boost::asio::ssl;
@@ -36,6 +38,29 @@ Result<std::unique_ptr<ssl::context>> make_tls_client_context(bool insecure,
     }
   }
   return context;
+}
+
+std::string certificate_rejected_detail(const std::string& authority, long verify_error,
+                                        const std::string& verify_text) {
+  std::string fix;
+  switch (verify_error) {
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      fix = "the certificate is for another host: check the endpoint's host name (--endpoint or "
+            "the config's \"endpoint\")";
+      break;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      fix = "the server must renew its certificate (or this machine's clock is wrong); if you "
+            "trust it anyway, --insecure skips verification, never in production";
+      break;
+    default:
+      fix = "if the endpoint is right and a private CA signs it, pass that CA's PEM bundle with "
+            "--ca-file FILE or the config's \"ca_file\"";
+      break;
+  }
+  return "TLS certificate of " + authority + " rejected (" + verify_text +
+         "); retrying cannot help, jobs stay queued: " + fix;
 }
 
 }  // namespace lf

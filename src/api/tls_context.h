@@ -20,4 +20,13 @@ namespace lf {
 Result<std::unique_ptr<boost::asio::ssl::context>> make_tls_client_context(
     bool insecure, const std::string& ca_file);
 
+// What a user reads when the certificate of `authority` (host:port) failed
+// verification: the host, OpenSSL's verify error (`verify_error`, e.g.
+// X509_V_ERR_CERT_HAS_EXPIRED, and its text) and the fix for that error:
+// the endpoint's host for a name mismatch, the server's operator for an
+// expired or not yet valid certificate, --ca-file / the config's "ca_file"
+// for an issuer not trusted. Pure.
+std::string certificate_rejected_detail(const std::string& authority, long verify_error,
+                                        const std::string& verify_text);
+
 }  // namespace lf

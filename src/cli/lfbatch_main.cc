@@ -1,6 +1,7 @@
 // lfbatch's entry point: the global options, the subcommands' registrars,
 // and turning parse errors and stray exceptions into exit codes. Each
 // subcommand lives in its own *_command.cc.
+#include <cstdio>
 #include <exception>
 #include <string>
 
@@ -61,6 +62,19 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // CLI11 says only "A subcommand is required" for a misspelt one: name it.
+    if (e.get_name() == "RequiredError" && app.get_subcommands().empty()) {
+      for (const std::string& word : app.remaining()) {
+        if (word.empty() || word[0] == '-') continue;
+        std::string names;
+        for (const CLI::App* sub : app.get_subcommands({})) {
+          names += (names.empty() ? "" : ", ") + sub->get_name();
+        }
+        std::fprintf(stderr, "lfbatch: unknown subcommand \"%s\"; the subcommands are %s "
+                     "(lfbatch --help)\n", word.c_str(), names.c_str());
+        return lf::kExitUsage;
+      }
+    }
     const int code = app.exit(e);
     return code == 0 ? lf::kExitOk : lf::kExitUsage;
   } catch (const std::exception& e) {

@@ -34,6 +34,7 @@ struct RunArgs {
   std::string on_quota = "stop";
   std::string endpoint;
   bool insecure = false;
+  std::string ca_file;  // --ca-file; empty: the config's ca_file
   bool json = false;
   std::string progress = "auto";
   std::string db_patience = "60s";
@@ -78,7 +79,7 @@ Result<RunOptions> run_options(const Config& config, const Credentials& credenti
   o.client.connect_timeout_ms = config.timeouts.connect_ms;
   o.client.request_timeout_ms = config.timeouts.request_ms;
   o.client.insecure = args.insecure || config.insecure;
-  o.client.ca_file = config.ca_file;
+  o.client.ca_file = args.ca_file.empty() ? config.ca_file : args.ca_file;
   o.concurrency = args.concurrency.value_or(config.concurrency);
   if (o.concurrency < 1 || o.concurrency > 4096) {
     return Error{fmt::format("--concurrency {}: give 1..4096 requests in flight", o.concurrency)};
@@ -252,6 +253,9 @@ void register_run_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
   cmd->add_option("--endpoint", args->endpoint,
                   "Full URL of the API path (default: config, the real LinkFace endpoint)");
   cmd->add_flag("--insecure", args->insecure, "Do not verify TLS certificates (warns)");
+  cmd->add_option("--ca-file", args->ca_file,
+                  "A PEM bundle of extra trusted CAs, for an endpoint a private CA signs "
+                  "(default: the config's ca_file)");
   cmd->add_flag("--json", args->json, "Print a one-line JSON summary on stdout at the end");
   cmd->add_option("--db-patience", args->db_patience,
                   "How long the database may stay unwritable (locked by another process, disk "

@@ -94,6 +94,7 @@ std::string_view to_string(TransportFailure failure) {
     case TransportFailure::kGatewayError: return "GATEWAY_ERROR";
     case TransportFailure::kGatewayRejected: return "GATEWAY_REJECTED";
     case TransportFailure::kRedirected: return "REDIRECTED";
+    case TransportFailure::kTlsCertificateRejected: return "TLS_CERTIFICATE_REJECTED";
   }
   return "UNKNOWN";
 }
@@ -109,7 +110,8 @@ Disposition disposition_of(TransportFailure failure) {
   switch (failure) {
     case TransportFailure::kLocalFileError:
     case TransportFailure::kGatewayRejected: return Disposition::kPermanentFailure;
-    case TransportFailure::kRedirected: return Disposition::kAbortConfiguration;
+    case TransportFailure::kRedirected:
+    case TransportFailure::kTlsCertificateRejected: return Disposition::kAbortConfiguration;
     case TransportFailure::kConnectFailed:
     case TransportFailure::kTimeout:
     case TransportFailure::kConnectionLost:
@@ -128,7 +130,8 @@ bool is_outage(TransportFailure failure) {
     case TransportFailure::kMalformedResponse:
     case TransportFailure::kLocalFileError:
     case TransportFailure::kGatewayRejected:
-    case TransportFailure::kRedirected: return false;
+    case TransportFailure::kRedirected:
+    case TransportFailure::kTlsCertificateRejected: return false;
   }
   return false;
 }

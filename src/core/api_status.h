@@ -107,6 +107,7 @@ enum class TransportFailure {
   kGatewayRejected,   // 413, 414 or 431 without the API's JSON: a gateway refused
                       // the request's size before it reached the API
   kRedirected,        // a 3xx: the endpoint has moved (or is http for https)
+  kTlsCertificateRejected,  // the endpoint's certificate failed verification
 };
 
 inline constexpr TransportFailure kAllTransportFailures[] = {
@@ -114,6 +115,7 @@ inline constexpr TransportFailure kAllTransportFailures[] = {
     TransportFailure::kConnectionLost,    TransportFailure::kMalformedResponse,
     TransportFailure::kLocalFileError,    TransportFailure::kGatewayError,
     TransportFailure::kGatewayRejected,   TransportFailure::kRedirected,
+    TransportFailure::kTlsCertificateRejected,
 };
 
 std::string_view to_string(TransportFailure failure);
@@ -123,7 +125,10 @@ std::optional<TransportFailure> parse_transport_failure(std::string_view name);
 
 // Transport failures are transient (retried), except: a local file that
 // cannot be read and a request a gateway refused for its size fail their own
-// job; a redirect stops the run (the endpoint is wrong).
+// job; a redirect stops the run (the endpoint is wrong), and so does a
+// certificate that failed verification: retrying cannot heal it (expired,
+// for another host, signed by a CA not trusted); the fix is the endpoint or
+// ca_file.
 Disposition disposition_of(TransportFailure failure);
 
 // Whether `failure` says the service (or the way to it) is down rather than

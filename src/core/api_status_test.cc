@@ -79,13 +79,15 @@ TEST(Disposition, TransportFailuresAreTransientButALocalFileErrorIsNot) {
   EXPECT_EQ(disposition_of(TransportFailure::kLocalFileError), Disposition::kPermanentFailure);
 }
 
+TEST(Disposition, ARejectedCertificateStopsTheRunAsAConfigurationError) {
+  // Retrying cannot heal an expired certificate or one for another host.
+  EXPECT_EQ(disposition_of(TransportFailure::kTlsCertificateRejected),
+            Disposition::kAbortConfiguration);
+}
+
 TEST(TransportFailureNames, EveryNameRoundTripsAndOthersAreRefused) {
-  for (TransportFailure failure :
-       {TransportFailure::kGatewayError, TransportFailure::kGatewayRejected,
-        TransportFailure::kRedirected,
-        TransportFailure::kConnectFailed, TransportFailure::kTimeout,
-        TransportFailure::kConnectionLost, TransportFailure::kMalformedResponse,
-        TransportFailure::kLocalFileError}) {
+  EXPECT_EQ(to_string(TransportFailure::kTlsCertificateRejected), "TLS_CERTIFICATE_REJECTED");
+  for (TransportFailure failure : kAllTransportFailures) {
     EXPECT_EQ(parse_transport_failure(to_string(failure)), failure) << to_string(failure);
   }
   EXPECT_FALSE(parse_transport_failure("OK").has_value());

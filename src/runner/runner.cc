@@ -902,10 +902,14 @@ class Engine {
                                  code, reason.empty() ? "" : " ", reason));
         break;
       case StopSignal::kConfiguration:
+        // NOT_FOUND names the endpoint; a transport failure (a redirect, a
+        // rejected certificate) carries its own detail and fix.
         request_stop(RunEnd::kAbortedConfiguration,
-                     fmt::format("{}: {} is not the API's path; check --endpoint or the "
-                                 "config's \"endpoint\"",
-                                 code, options_.client.endpoint));
+                     outcome.failure
+                         ? fmt::format("{}: {}", code, reason)
+                         : fmt::format("{}: {} is not the API's path; check --endpoint or the "
+                                       "config's \"endpoint\"",
+                                       code, options_.client.endpoint));
         break;
     }
     if (d.settlement.kind == SettleKind::kFailed || d.retried) {

@@ -32,6 +32,21 @@ std::string hex(std::int64_t value) {
 
 }  // namespace
 
+std::string read_failure_fix(int extended_code, const std::string& path) {
+  switch (extended_code & 0xff) {
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+      return "; lfbatch must create " + path + "-wal and " + path +
+             "-shm beside it: make its directory writable, remount a read-only file system "
+             "read-write, or copy the database to a writable place";
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+      return "; check the disk that holds it: free space (df) and I/O errors (dmesg)";
+    default:
+      return "";
+  }
+}
+
 Database::~Database() { sqlite3_close_v2(db_); }
 
 int Database::on_busy(void* self, int calls_so_far) {
@@ -89,7 +104,8 @@ Status Database::configure_and_migrate() {
       return Error{path_ + " is not a linkface-batch database (not an SQLite file); "
                    "check the --db path or the config's `database`"};
     }
-    return Error{"cannot read the database " + path_ + ": " + sqlite3_errmsg(db_)};
+    return Error{"cannot read the database " + path_ + ": " + sqlite3_errmsg(db_) +
+                 read_failure_fix(sqlite3_extended_errcode(db_), path_)};
   }
   Result<std::int64_t> user_version = pragma_int(db_, "PRAGMA user_version");
   if (!user_version) return Error{"cannot read the database " + path_ + ": " + sqlite3_errmsg(db_)};

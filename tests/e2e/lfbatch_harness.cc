@@ -60,7 +60,8 @@ ProcessResult run_lfbatch(const std::vector<std::string>& args, const RunOptions
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
 
-  std::vector<std::string> argv_strings = {lfbatch_binary()};
+  std::vector<std::string> argv_strings = options.prefix;
+  argv_strings.push_back(lfbatch_binary());
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& s : argv_strings) argv.push_back(s.data());

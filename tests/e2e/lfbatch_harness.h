@@ -24,6 +24,9 @@ struct RunOptions {
   std::map<std::string, std::string> env;     // set on top of the cleaned environment
   std::string cwd;                            // empty: the test's own
   std::chrono::milliseconds timeout = std::chrono::seconds(120);  // then SIGKILL
+  // Runs lfbatch under this command (its first element an absolute path),
+  // e.g. {"/usr/bin/setpriv", "--reuid=65534", ..., "--"} to drop root.
+  std::vector<std::string> prefix;
 };
 
 // Runs lfbatch with `args`. The child's environment is the test's without
