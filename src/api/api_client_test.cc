@@ -751,7 +751,7 @@ TEST_F(ApiClientTlsTest, SelfSignedCertificateIsRefusedByDefault) {
   auto client = client_for(options_for(https_endpoint(server)));
   ASSERT_TRUE(client);
   const Outcome outcome = run(*client, url_job());
-  expect_failure(outcome, TransportFailure::kConnectFailed);
+  expect_failure(outcome, TransportFailure::kTlsCertificateRejected);
   EXPECT_NE(outcome.failure_detail.find("certificate"), std::string::npos)
       << outcome.failure_detail;
   EXPECT_TRUE(server.requests.empty());
@@ -790,7 +790,7 @@ TEST_F(ApiClientTlsTest, CertificateForAnotherNameIsRefused) {
   auto client = client_for(options);
   ASSERT_TRUE(client);
   const Outcome outcome = run(*client, url_job());
-  expect_failure(outcome, TransportFailure::kConnectFailed);
+  expect_failure(outcome, TransportFailure::kTlsCertificateRejected);
   EXPECT_NE(outcome.failure_detail.find("mismatch"), std::string::npos) << outcome.failure_detail;
 }
 

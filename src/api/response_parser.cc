@@ -89,8 +89,16 @@ ResponseReading read_response(const ResponseHead& head, std::string_view body, U
   const int status = head.http_status;
   if (status >= 300 && status < 400) {
     reading.failure = TransportFailure::kRedirected;
+    // The query is left out: an http -> https redirect echoes it, and it
+    // holds api_secret.
+    std::string_view to = head.location.value_or("");
+    const bool cut = to.find_first_of("?#") != std::string_view::npos;
+    to = to.substr(0, to.find_first_of("?#"));
     reading.detail = "HTTP " + std::to_string(status) + " redirect" +
-                     (head.location ? " to " + snippet(*head.location) : std::string(" (no Location)"));
+                     (head.location ? " to " + snippet(to) + (cut ? " (query left out)" : "")
+                                    : std::string(" (no Location)")) +
+                     "; lfbatch never follows redirects (the request carries the API secret): if "
+                     "that is the API's address, set --endpoint or the config's \"endpoint\" to it";
     return reading;
   }
   Result<ApiAnswer> answer = parse_api_response(status, body, head.retry_after, now);

@@ -146,6 +146,15 @@ TEST(ReadResponse, ARedirectNamesWhereTo) {
   EXPECT_EQ(r.failure, TransportFailure::kRedirected);
   EXPECT_NE(r.detail.find("301"), std::string::npos);
   EXPECT_NE(r.detail.find("https://api.example/identity"), std::string::npos);
+  EXPECT_NE(r.detail.find("set --endpoint or the config's \"endpoint\" to it"), std::string::npos);
+}
+
+TEST(ReadResponse, ARedirectLeavesTheLocationsQueryOutSinceItMayHoldTheSecret) {
+  ResponseHead h = head(307);
+  h.location = "https://h/p?api_id=a&api_secret=s3cr3t#x";
+  ResponseReading r = read_response(h, "", 0);
+  EXPECT_NE(r.detail.find("redirect to https://h/p (query left out)"), std::string::npos) << r.detail;
+  EXPECT_EQ(r.detail.find("s3cr3t"), std::string::npos) << r.detail;
 }
 
 TEST(ReadResponse, AnUnknownJsonStatusIsAnAnswerUnderItsOwnCode) {

@@ -32,7 +32,7 @@ std::string hex(std::int64_t value) {
 
 }  // namespace
 
-std::string read_failure_fix(int extended_code, const std::string& path) {
+std::string sqlite_failure_fix(int extended_code, const std::string& path) {
   switch (extended_code & 0xff) {
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
@@ -105,7 +105,7 @@ Status Database::configure_and_migrate() {
                    "check the --db path or the config's `database`"};
     }
     return Error{"cannot read the database " + path_ + ": " + sqlite3_errmsg(db_) +
-                 read_failure_fix(sqlite3_extended_errcode(db_), path_)};
+                 sqlite_failure_fix(sqlite3_extended_errcode(db_), path_)};
   }
   Result<std::int64_t> user_version = pragma_int(db_, "PRAGMA user_version");
   if (!user_version) return Error{"cannot read the database " + path_ + ": " + sqlite3_errmsg(db_)};

@@ -18,12 +18,12 @@ struct sqlite3;
 
 namespace lf {
 
-// What to do when SQLite could not read the database at `path`, given its
-// extended result code: "" when there is nothing to add, else "; " and the
+// What to do when SQLite could not read or write the database at `path`,
+// given its extended result code: "" when there is nothing to add, else "; " and the
 // fix (a read-only file system or directory for SQLITE_CANTOPEN and
 // SQLITE_READONLY: WAL mode must create PATH-wal and PATH-shm; the disk for
 // SQLITE_IOERR and SQLITE_FULL). Pure.
-std::string read_failure_fix(int extended_code, const std::string& path);
+std::string sqlite_failure_fix(int extended_code, const std::string& path);
 
 class Database {
  public:

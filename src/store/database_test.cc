@@ -234,13 +234,13 @@ TEST(Database, RefusesAPathInAMissingDirectoryNamingIt) {
   EXPECT_NE(db.error().message.find(path), std::string::npos) << db.error().message;
 }
 
-TEST(ReadFailureFix, NamesTheWalFilesForAReadOnlyPlaceAndTheDiskForIoErrors) {
-  EXPECT_NE(read_failure_fix(SQLITE_CANTOPEN, "/ro/q.db").find("/ro/q.db-shm"), std::string::npos);
-  EXPECT_NE(read_failure_fix(SQLITE_READONLY_DIRECTORY, "/ro/q.db").find("read-write"),
+TEST(SqliteFailureFix, NamesTheWalFilesForAReadOnlyPlaceAndTheDiskForIoErrors) {
+  EXPECT_NE(sqlite_failure_fix(SQLITE_CANTOPEN, "/ro/q.db").find("/ro/q.db-shm"), std::string::npos);
+  EXPECT_NE(sqlite_failure_fix(SQLITE_READONLY_DIRECTORY, "/ro/q.db").find("read-write"),
             std::string::npos);
-  EXPECT_NE(read_failure_fix(SQLITE_IOERR_SHMSIZE, "q.db").find("free space"), std::string::npos);
-  EXPECT_NE(read_failure_fix(SQLITE_FULL, "q.db").find("free space"), std::string::npos);
-  EXPECT_EQ(read_failure_fix(SQLITE_CORRUPT, "q.db"), "");
+  EXPECT_NE(sqlite_failure_fix(SQLITE_IOERR_SHMSIZE, "q.db").find("free space"), std::string::npos);
+  EXPECT_NE(sqlite_failure_fix(SQLITE_FULL, "q.db").find("free space"), std::string::npos);
+  EXPECT_EQ(sqlite_failure_fix(SQLITE_CORRUPT, "q.db"), "");
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "store/database.h"
+
 namespace lf {
 
 Error sqlite_error(sqlite3* db, std::string_view what) {
@@ -14,6 +16,7 @@ Error sqlite_error(sqlite3* db, std::string_view what) {
     message += " (database ";
     message += file;
     message += ")";
+    if (db) message += sqlite_failure_fix(sqlite3_extended_errcode(db), file);
   }
   return Error{std::move(message)};
 }

@@ -95,10 +95,12 @@ struct Scene {
   std::string path(const std::string& name) const { return dir + "/" + name; }
   void write_config() { config = write_config_as("lfbatch.json"); }
   // The good config with `extra` members, written as `name`.
-  std::string write_config_as(const std::string& name, const std::string& extra = "") const {
+  std::string write_config_as(const std::string& name, const std::string& extra = "",
+                              int request_ms = 1500) const {
     return write(name,
                    "{\"endpoint\": \"" + lfemu_url() + "\", \"database\": \"" + db +
-                       "\", \"concurrency\": 2, \"timeouts\": {\"connect_ms\": 300, \"request_ms\": 1500},"
+                       "\", \"concurrency\": 2, \"timeouts\": {\"connect_ms\": 300, \"request_ms\": " +
+                       std::to_string(request_ms) + "},"
                        " \"retry\": {\"max_attempts\": 2, \"base_delay_ms\": 10, \"max_delay_ms\": 20}" +
                        extra + "}");
   }
@@ -675,7 +677,8 @@ const std::vector<Row>& rows() {
                 FakeServer& silent = fake(s, Misbehaviour::kNeverAnswers);
                 const std::string url = "http://127.0.0.1:" + std::to_string(silent.port()) + kApiPath;
                 auto first = std::make_shared<ChildProcess>(
-                    std::vector<std::string>{lfbatch_binary(), "run", "--config", s.config, "--progress", "none",
+                    std::vector<std::string>{lfbatch_binary(), "run", "--config",
+                                             s.write_config_as("slow.json", "", 30'000), "--progress", "none",
                                              "--endpoint", url},
                     s.db + ".first-run.log",
                     std::map<std::string, std::string>{{"LINKFACE_API_ID", kApiId}, {"LINKFACE_API_SECRET", kSecret}});
@@ -745,21 +748,26 @@ const std::vector<Row>& rows() {
     t.push_back(make_row("FtpEndpoint", Area::kNetwork, "`--endpoint ftp://127.0.0.1/x`", 78,
                  {"ftp://127.0.0.1/x", "only http and https are supported"},
                  [](Scene& s) { return s.run_against("ftp://127.0.0.1/x"); }));
-    t.push_back(make_row("RefusedConnection", Area::kNetwork, "an endpoint whose port refuses connections", 0,
-                 {"127.0.0.1:{port}", "refused"},
+    // An outage: the circuit opens after 8 failures in a row, probes, and
+    // gives up after --outage-limit (1 s here, 30 min by default).
+    t.push_back(make_row("RefusedConnection", Area::kNetwork,
+                 "an endpoint whose port refuses connections (`--outage-limit 1s`)", 75,
+                 {"could not be reached for 1s (--outage-limit; last: CONNECT_FAILED: cannot connect to 127.0.0.1:{port}: Connection refused)",
+                  "jobs stay queued"},
                  [](Scene& s) {
                    s.port = closed_port();
-                   return s.run_against("http://127.0.0.1:" + std::to_string(s.port) + kApiPath, {"-v"});
-                 },
-                 Good::kQueuedFirst, "failed:CONNECT_FAILED"));
+                   return s.run_against("http://127.0.0.1:" + std::to_string(s.port) + kApiPath,
+                                        {"--outage-limit", "1s", "--max-attempts", "20"});
+                 }));
     t.push_back(make_row("UnreachableHost", Area::kNetwork,
-                 "a host that drops every SYN (a loopback listener with a full accept queue)", 0,
-                 {"127.0.0.1:{port}", "timed out"},
+                 "a host that drops every SYN (a loopback listener with a full accept queue; `--outage-limit 1s`)", 75,
+                 {"could not be reached for 1s (--outage-limit; last: TIMEOUT: connecting to 127.0.0.1:{port} timed out after 300 ms)",
+                  "jobs stay queued"},
                  [](Scene& s) {
                    fake(s, Misbehaviour::kFullBacklog);
-                   return s.run_against("http://127.0.0.1:" + std::to_string(s.port) + kApiPath, {"-v"});
-                 },
-                 Good::kQueuedFirst, "failed:TIMEOUT"));
+                   return s.run_against("http://127.0.0.1:" + std::to_string(s.port) + kApiPath,
+                                        {"--outage-limit", "1s", "--max-attempts", "20"});
+                 }));
     {
       Row row = make_row("TlsCertificateForAnotherHost", Area::kNetwork,
               "an https endpoint whose certificate names another host (trusted CA, SAN other.example)", 78,
@@ -792,13 +800,16 @@ const std::vector<Row>& rows() {
       };
       t.push_back(row);
     }
-    t.push_back(make_row("ServerNeverAnswers", Area::kNetwork, "a server that accepts, reads the request and never answers", 0,
-                 {"no complete response from 127.0.0.1:{port} within 1500 ms"},
+    t.push_back(make_row("ServerNeverAnswers", Area::kNetwork,
+                 "a server that accepts, reads the request and never answers (request_ms 300, `--outage-limit 1s`)", 75,
+                 {"could not be reached for 1s (--outage-limit; last: TIMEOUT: no complete response from 127.0.0.1:{port} within 300 ms)",
+                  "jobs stay queued"},
                  [](Scene& s) {
                    fake(s, Misbehaviour::kNeverAnswers);
-                   return s.run_against("http://127.0.0.1:" + std::to_string(s.port) + kApiPath, {"-v"});
-                 },
-                 Good::kQueuedFirst, "failed:TIMEOUT"));
+                   const std::string url = "http://127.0.0.1:" + std::to_string(s.port) + kApiPath;
+                   return s.lfbatch({"run", "--config", s.write_config_as("short.json", "", 300), "--progress", "none",
+                                     "--endpoint", url, "--outage-limit", "1s", "--max-attempts", "20"});
+                 }));
     {
       Row row = make_row("Http10WithoutContentLength", Area::kNetwork,
               "a server answering HTTP/1.0 without Content-Length (the body ends at close)", 0,
@@ -813,7 +824,7 @@ const std::vector<Row>& rows() {
       t.push_back(row);
     }
     t.push_back(make_row("Redirect", Area::kNetwork, "a server answering 307 with a Location (to lfemu)", 78,
-                 {"127.0.0.1:{port} answered HTTP 307 (a redirect to http://127.0.0.1:{lfemu}/identity/",
+                 {"REDIRECTED: from 127.0.0.1:{port}: HTTP 307 redirect to http://127.0.0.1:{lfemu}/identity/handhold_idcard_verification (query left out)",
                   "never follows redirects", "set --endpoint"},
                  [](Scene& s) {
                    // The Location echoes the query, secret and all, as an http -> https
