@@ -18,19 +18,9 @@ Decision decide(const Job& job, const Outcome& outcome, const RetryPolicy& polic
     d.outage = true;
     return d;
   }
-  if (outcome.answer && is_download_failure(outcome.answer->status)) {
-    int attempts_made = job.attempts + 1;
-    if (policy.may_retry_download(attempts_made)) {
-      d.settlement.kind = SettleKind::kRetryLater;
-      d.settlement.next_attempt_at =
-          now + policy.download_backoff(attempts_made, uniform, retry_after).count();
-      d.retried = true;
-    } else {
-      d.settlement.kind = SettleKind::kFailed;
-      d.final = true;
-    }
-    return d;
-  }
+  // A file_url the server could not fetch: the far host's trouble, retried
+  // on the slow download schedule; any other transient fault on the usual one.
+  const bool download = outcome.answer && is_download_failure(outcome.answer->status);
   switch (outcome.disposition()) {
     case Disposition::kDone:
       d.settlement.kind = SettleKind::kDone;
@@ -42,10 +32,11 @@ Decision decide(const Job& job, const Outcome& outcome, const RetryPolicy& polic
       break;
     case Disposition::kRetryLater: {
       int attempts_made = job.attempts + 1;
-      if (policy.may_retry(attempts_made)) {
+      if (download ? policy.may_retry_download(attempts_made) : policy.may_retry(attempts_made)) {
         d.settlement.kind = SettleKind::kRetryLater;
-        d.settlement.next_attempt_at =
-            now + policy.backoff(attempts_made, uniform, retry_after).count();
+        const auto delay = download ? policy.download_backoff(attempts_made, uniform, retry_after)
+                                    : policy.backoff(attempts_made, uniform, retry_after);
+        d.settlement.next_attempt_at = now + delay.count();
         d.retried = true;
       } else {
         d.settlement.kind = SettleKind::kFailed;  // with the last code
