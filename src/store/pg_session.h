@@ -108,7 +108,7 @@ class PgSession : public SqlSession {
   void rollback() override;
   // Whether a transaction is open on the connection, an aborted one
   // included; false on a lost connection (its transaction is gone).
-  bool in_transaction() const;
+  bool in_transaction() const override;
 
   // True when the connection is gone (server restarted, backend terminated,
   // network dropped): no statement can succeed until reconnect().
