@@ -37,6 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 export LINKFACE_API_ID=demo LINKFACE_API_SECRET=demo-secret-123
+export PGOPTIONS="--client-min-messages=warning"  # no NOTICE lines from psql
 unset LFBATCH_CONFIG LFBATCH_DB
 
 echo "== a throwaway PostgreSQL cluster"
@@ -120,3 +121,34 @@ print(f"   {len(api)} requests in {secs:.1f} s: {admitted} admitted = {admitted 
       f"throttled {throttled} = {100 * throttled / max(len(api), 1):.2f}%")
 print(f"   content billed twice: {twice} (the killed runner had {in_doubt} requests in doubt)")
 EOF
+
+echo "== the report, from the same PostgreSQL queue"
+"$lfbatch" report --db "$db" --format summary 2>&1 | head -20
+
+if ((bench)); then
+  echo
+  echo "== runner req/s against unlimited lfemu, $jobs jobs each (PostgreSQL beside SQLite)"
+  stop_lfemu
+  start_lfemu
+  # rate LABEL RUNNERS DB: all runners at once on DB, jobs / wall time.
+  rate() {
+    local label=$1 n=$2 db=$3 t0 t1 i
+    local -a ps=()
+    t0=$(date +%s%3N)
+    for ((i = 0; i < n; i++)); do
+      "$lfbatch" --quiet run --db "$db" --endpoint "$endpoint" --concurrency 64 --rate 1000000 \
+        --progress none >/dev/null 2>"$work/bench$i.err" &
+      ps+=($!)
+    done
+    for p in "${ps[@]}"; do wait "$p" || echo "   a runner exited $?"; done
+    t1=$(date +%s%3N)
+    printf '   %-34s %7d req/s\n' "$label" $((jobs * 1000 / (t1 - t0)))
+  }
+  sqlite_db="$work/bench.db"
+  "$lfbatch" --quiet init --db "$sqlite_db" >/dev/null
+  "$lfbatch" --quiet enqueue --db "$sqlite_db" --from-file "$work/list.txt" >/dev/null
+  rate "SQLite, one runner:" 1 "$sqlite_db"
+  rate "PostgreSQL, one runner:" 1 "$(fresh_queue bench1 "$jobs")"
+  rate "PostgreSQL, three runners:" 3 "$(fresh_queue bench3 "$jobs")"
+  echo "   (SQLite takes one runner per database file: a second one exits 69)"
+fi

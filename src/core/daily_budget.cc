@@ -37,4 +37,8 @@ void DailyBudget::on_sent(UnixMillis now) {
   ++used_;
 }
 
+void DailyBudget::observe_used(UnixMillis day_start, std::int64_t counted) {
+  if (day_start == start_ && counted > used_) used_ = counted;
+}
+
 }  // namespace lf

@@ -32,6 +32,11 @@ class DailyBudget {
   // A request was sent at `now` (counted in the day `now` falls in).
   void on_sent(UnixMillis now);
 
+  // `counted` requests were sent since `day_start` as the store counts them
+  // (every runner sharing the account): taken when `day_start` is the
+  // current day's and `counted` is more than this budget counted.
+  void observe_used(UnixMillis day_start, std::int64_t counted);
+
   std::int64_t limit() const { return limit_; }
   std::int64_t used() const { return used_; }        // in the current day
   UnixMillis day_start() const { return start_; }    // of the current day

@@ -23,6 +23,20 @@ TEST(DailyBudget, CountsWhatEarlierRunsSentToday) {
   EXPECT_EQ(budget.resets_at(), 24 * kHour);
 }
 
+TEST(DailyBudget, OtherRunnersSpendingTheSameDayCountOnlyForThatDay) {
+  DailyBudget budget(10, {0, 24 * kHour}, 2);
+  budget.observe_used(0, 9);  // the store: every runner's requests today
+  EXPECT_EQ(budget.used(), 9);
+  budget.observe_used(0, 5);  // an older, lower count never lowers it
+  EXPECT_EQ(budget.used(), 9);
+  budget.on_sent(kHour);
+  EXPECT_FALSE(budget.may_send(kHour));
+  // A count of yesterday's requests arriving after midnight changes nothing.
+  EXPECT_TRUE(budget.may_send(24 * kHour));
+  budget.observe_used(0, 50);
+  EXPECT_EQ(budget.used(), 0);
+}
+
 TEST(DailyBudget, ANewDayStartsFromNothing) {
   // A 23-hour day (the spring DST change) followed by 24-hour days.
   DailyBudget budget(2, {0, 23 * kHour, 47 * kHour}, 2);

@@ -151,11 +151,12 @@ class Engine {
  public:
   Engine(asio::io_context& io, asio::any_io_executor readers, const RunOptions& options,
          StoreWorker& store, ApiClient& client, RunId run_id, std::int64_t total,
-         DailyBudget budget, DayLabels day_labels)
+         DailyBudget budget, DayLabels day_labels, bool shared_store)
       : io_(io),
         ex_(io.get_executor()),
         readers_(std::move(readers)),
         budget_(std::move(budget)),
+        shared_store_(shared_store),
         day_labels_(std::move(day_labels)),
         options_(options),
         store_(store),
@@ -210,6 +211,9 @@ class Engine {
     asio::co_spawn(ex_, prepare(), asio::detached);
     lookup_running_ = true;
     asio::co_spawn(ex_, look_up(), asio::detached);
+    if (shared_store_ && options_.max_requests_per_day > 0) {
+      asio::co_spawn(ex_, watch_shared_budget(), asio::detached);
+    }
 
     co_await dispatch();
 
@@ -957,6 +961,26 @@ class Engine {
     }
   }
 
+  // Runners sharing a PostgreSQL queue spend one account's daily budget:
+  // once a second the store's count of the day's requests (every runner's)
+  // replaces this run's when it is higher. Between two looks the runners
+  // together may overshoot by what they send in that second.
+  awaitable<void> watch_shared_budget() {
+    auto next = SteadyClock::now();
+    while (!stopping_) {
+      if (SteadyClock::now() < next) {
+        co_await wake_.wait(next - SteadyClock::now());
+        continue;
+      }
+      next = SteadyClock::now() + std::chrono::seconds(1);
+      const UnixMillis day = budget_.day_start();
+      std::function<Result<std::int64_t>(JobQueue&, RunLog&)> count =
+          [day](JobQueue& q, RunLog&) { return q.count_requests_since(day); };
+      auto used = co_await store_call(std::move(count));
+      if (used) budget_.observe_used(day, *used);
+    }
+  }
+
   ProgressSnapshot snapshot() const {
     ProgressSnapshot s;
     s.stats = stats_;
@@ -1008,6 +1032,7 @@ class Engine {
   asio::any_io_executor ex_;
   asio::any_io_executor readers_;  // the reader threads: file reads, never on ex_
   DailyBudget budget_;
+  const bool shared_store_;  // other runners may share the queue (PostgreSQL)
   DayLabels day_labels_;  // the budget's day starts as local times, made before any thread
   const RunOptions& options_;
   StoreWorker& store_;
@@ -1254,7 +1279,7 @@ FinishedRun run_queue(const RunOptions& options) {
     asio::thread_pool readers(static_cast<std::size_t>(std::max(1, options.read_threads)));
     StoreWorker worker(store, worker_options);
     Engine engine(io, readers.get_executor(), options, worker, **client, *run_id, total,
-                  std::move(budget), std::move(day_labels));
+                  std::move(budget), std::move(day_labels), store.shared());
     engine_ptr = &engine;
     auto guard = asio::make_work_guard(io);
     bool done = false;

@@ -213,6 +213,22 @@ TEST_F(PgRunE2E, ThreeRunnersShareTheQueueAndAKilledOnesJobsFinishOnTheOthers) {
   EXPECT_LE(twice, 4) << "more than the killed runner's requests in flight";
 }
 
+TEST_F(PgRunE2E, OutOfQuotaStopsEveryRunnerWithTheRestQueued) {
+  make_queue(200);
+  LfemuProcess emu({"--account", std::string(kE2eApiId) + ":" + kE2eSecret, "--quota", "90"});
+  ASSERT_TRUE(emu.started());
+  const std::vector<std::string> flags = {"--concurrency", "4", "--lease", "3s"};
+  LfbatchProcess a(run_args(emu.port(), flags), dir_.path(), kE2eSecret, "a");
+  LfbatchProcess b(run_args(emu.port(), flags), dir_.path(), kE2eSecret, "b");
+  LfbatchProcess c(run_args(emu.port(), flags), dir_.path(), kE2eSecret, "c");
+  EXPECT_EQ(a.wait(), 75) << a.err();
+  EXPECT_EQ(b.wait(), 75) << b.err();
+  EXPECT_EQ(c.wait(), 75) << c.err();
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM jobs WHERE state = 'done'"), 90);
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM jobs WHERE state = 'pending'"), 110);
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM jobs WHERE state = 'leased'"), 0);
+}
+
 TEST_F(PgRunE2E, StatusAndReportReadThePostgresqlQueue) {
   make_queue(30);
   LfemuProcess emu({"--account", std::string(kE2eApiId) + ":" + kE2eSecret});
