@@ -8,6 +8,7 @@
 #include "core/api_status.h"
 #include "report/run_history.h"
 #include "store/job_queue.h"
+#include "store/sqlite_session.h"
 
 namespace lf {
 namespace {
@@ -34,7 +35,8 @@ void add_database_figures(const Config& config, RunMetrics& m) {
   }
   JobQueue queue(**db);
   auto counts = queue.counts(now_millis());
-  auto history = run_history(**db);
+  SqliteSession session(**db);
+  auto history = run_history(session);
   if (!counts || !history) {
     spdlog::warn("metrics file: no queue figures: {}",
                  !counts ? counts.error().message : history.error().message);
