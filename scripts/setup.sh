@@ -19,6 +19,10 @@ packages=(
   # The bad-input table (tests/e2e/lfbatch_bad_input_e2e_test.cc): setpriv
   # runs lfbatch as `nobody` for the permission row (root reads anything).
   util-linux
+  # The PostgreSQL queue backend: libpq to build against (libpq-dev), and a
+  # server for its tests and demos, which start throwaway clusters of their
+  # own (scripts/pg_cluster.sh; no system cluster is used).
+  postgresql libpq-dev
 )
 # The HTML report's render test uses headless Chromium; a CJK font so the
 # report's screenshot shows Chinese file names and reasons.
