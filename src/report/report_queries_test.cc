@@ -1,3 +1,7 @@
+// The report queries on each store. Built twice: report_queries_test runs
+// them on SQLite (and the tests that need no database), and
+// pg_report_queries_test, built with LF_REPORT_TESTS_ON_POSTGRESQL, runs the
+// same ReportQueries tests on PostgreSQL (the CTest fixture's cluster).
 #include "report/report_queries.h"
 
 #include <stdlib.h>
@@ -8,23 +12,49 @@
 #include <gtest/gtest.h>
 
 #include "report/csv_export.h"
+#include "report/run_history.h"
+#include "store/source_text.h"
 #include "store/sqlite_session.h"
+#ifdef LF_REPORT_TESTS_ON_POSTGRESQL
+#include "store/pg_database_for_test.h"
+#include "store/pg_migrations.h"
+#endif
 
 namespace lf {
 namespace {
 
 constexpr UnixMillis kT0 = 1'764'000'000'000;  // 2025-11-24T16:00:00Z
 
-class ReportQueries : public ::testing::Test {
+enum class StoreKind { kSqlite, kPostgresql };
+
+std::string store_name(const ::testing::TestParamInfo<StoreKind>& info) {
+  return info.param == StoreKind::kSqlite ? "sqlite" : "postgresql";
+}
+
+class ReportQueries : public ::testing::TestWithParam<StoreKind> {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "lf_report_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto db = Database::open(dir_ + "/q.db", true);
-    ASSERT_TRUE(db.ok()) << db.error().message;
-    db_ = std::move(*db);
-    session_ = std::make_unique<SqliteSession>(*db_);
+    if (GetParam() == StoreKind::kPostgresql) {
+#ifdef LF_REPORT_TESTS_ON_POSTGRESQL
+      pg_ = std::make_unique<PgDatabaseForTest>();
+      ASSERT_TRUE(pg_->ok());
+      std::unique_ptr<PgSession> pg = pg_->connect();
+      ASSERT_TRUE(pg);
+      Status migrated = migrate_postgresql(*pg, nullptr);
+      ASSERT_TRUE(migrated.ok()) << migrated.message();
+      session_ = std::move(pg);
+#else
+      FAIL() << "built without LF_REPORT_TESTS_ON_POSTGRESQL";
+#endif
+    } else {
+      std::string tmpl = (std::filesystem::temp_directory_path() / "lf_report_XXXXXX").string();
+      ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+      dir_ = tmpl;
+      auto db = Database::open(dir_ + "/q.db", true);
+      ASSERT_TRUE(db.ok()) << db.error().message;
+      db_ = std::move(*db);
+      session_ = std::make_unique<SqliteSession>(*db_);
+    }
     // Run 1 completed; run 2 ran out of quota.
     exec("INSERT INTO runs (id, started_at, finished_at, ended_how) VALUES "
          "(1, " + t(0) + ", " + t(100'000) + ", 'completed'), "
@@ -53,13 +83,21 @@ class ReportQueries : public ::testing::Test {
   void TearDown() override {
     session_.reset();
     db_.reset();
-    std::filesystem::remove_all(dir_);
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+#ifdef LF_REPORT_TESTS_ON_POSTGRESQL
+    pg_.reset();
+#endif
+  }
+
+  // A source as the store keeps it: PostgreSQL text only holds UTF-8.
+  std::string stored(const std::string& source) const {
+    return GetParam() == StoreKind::kPostgresql ? encode_source_for_text(source) : source;
   }
 
   static std::string t(std::int64_t offset) { return std::to_string(kT0 + offset); }
 
   void exec(const std::string& sql) {
-    Status s = db_->exec(sql);
+    Status s = session_->exec(sql);
     ASSERT_TRUE(s.ok()) << s.message() << "\n" << sql;
   }
 
@@ -135,19 +173,35 @@ class ReportQueries : public ::testing::Test {
     return out;
   }
 
+  // Each line "a|b|c" of the rows of `sql`.
+  std::vector<std::string> lines(const std::string& sql) {
+    std::vector<std::string> out;
+    auto n = session_->query(sql, {}, [&](const SqlRow& row) {
+      std::string line;
+      for (int c = 0; c < row.columns(); ++c) line += (c ? "|" : "") + row.string(c);
+      out.push_back(line);
+      return Status::Ok();
+    });
+    EXPECT_TRUE(n.ok()) << n.error().message;
+    return out;
+  }
+
   std::string dir_;
   std::unique_ptr<Database> db_;
-  std::unique_ptr<SqliteSession> session_;
+#ifdef LF_REPORT_TESTS_ON_POSTGRESQL
+  std::unique_ptr<PgDatabaseForTest> pg_;
+#endif
+  std::unique_ptr<SqlSession> session_;
 };
 
 using Ids = std::vector<JobId>;
 
-TEST_F(ReportQueries, NoFilterListsEveryJobInIdOrder) {
+TEST_P(ReportQueries, NoFilterListsEveryJobInIdOrder) {
   EXPECT_EQ(ids({}), (Ids{1, 2, 3, 4, 5, 6}));
   EXPECT_EQ(JobFilter{}.describe(), "all jobs");
 }
 
-TEST_F(ReportQueries, FiltersByStateStatusAndTag) {
+TEST_P(ReportQueries, FiltersByStateStatusAndTag) {
   JobFilter f;
   f.states = {"failed"};
   EXPECT_EQ(ids(f), (Ids{3, 5}));
@@ -158,7 +212,7 @@ TEST_F(ReportQueries, FiltersByStateStatusAndTag) {
   EXPECT_EQ(ids(tag), (Ids{1, 2, 6}));
 }
 
-TEST_F(ReportQueries, ValuesAreBoundNeverPastedIntoSql) {
+TEST_P(ReportQueries, ValuesAreBoundNeverPastedIntoSql) {
   JobFilter f;
   f.tag = "x' OR 1=1 --";
   EXPECT_EQ(ids(f), (Ids{5}));
@@ -167,24 +221,7 @@ TEST_F(ReportQueries, ValuesAreBoundNeverPastedIntoSql) {
   EXPECT_EQ(c.where(), " WHERE j.tag = ?1");
 }
 
-TEST_F(ReportQueries, ParametersAreNumberedForEitherStore) {
-  JobFilter f;
-  f.states = {"done", "failed"};
-  f.statuses = {"OK"};
-  f.tag = "batch-a";
-  f.since = kT0;
-  f.run_id = 1;
-  f.min_score = 0.5;
-  const SqlConditions c = filter_conditions(f, 4);
-  EXPECT_EQ(c.where(),
-            " WHERE j.state IN (?4,?5) AND j.api_status IN (?6) AND j.tag = ?7 AND j.finished_at >= ?8"
-            " AND j.id IN (SELECT a.job_id FROM attempts a WHERE a.run_id = ?9) AND j.verify_score >= ?10");
-  ASSERT_EQ(c.params.size(), 7u);
-  EXPECT_EQ(std::get<std::string>(c.params[0]), "done");
-  EXPECT_EQ(std::get<double>(c.params[6]), 0.5);
-}
-
-TEST_F(ReportQueries, FiltersByScoreRangeInclusive) {
+TEST_P(ReportQueries, FiltersByScoreRangeInclusive) {
   JobFilter f;
   f.min_score = 0.7;
   EXPECT_EQ(ids(f), (Ids{1, 6}));
@@ -192,7 +229,7 @@ TEST_F(ReportQueries, FiltersByScoreRangeInclusive) {
   EXPECT_EQ(ids(f), (Ids{6}));
 }
 
-TEST_F(ReportQueries, SinceIsInclusiveUntilExclusiveOnFinishedOrCreated) {
+TEST_P(ReportQueries, SinceIsInclusiveUntilExclusiveOnFinishedOrCreated) {
   JobFilter f;
   f.since = kT0 + 20'000;
   f.until = kT0 + 40'000;
@@ -203,7 +240,7 @@ TEST_F(ReportQueries, SinceIsInclusiveUntilExclusiveOnFinishedOrCreated) {
   EXPECT_EQ(ids(f), (Ids{4, 5, 6}));
 }
 
-TEST_F(ReportQueries, RunFilterSelectsJobsAttemptedInThatRun) {
+TEST_P(ReportQueries, RunFilterSelectsJobsAttemptedInThatRun) {
   JobFilter f;
   f.run_id = 2;
   EXPECT_EQ(ids(f), (Ids{6}));
@@ -211,7 +248,7 @@ TEST_F(ReportQueries, RunFilterSelectsJobsAttemptedInThatRun) {
   EXPECT_EQ(ids(f), (Ids{1, 2, 3, 5}));
 }
 
-TEST_F(ReportQueries, JobRowsGiveFirstAndLastAttemptTimes) {
+TEST_P(ReportQueries, JobRowsGiveFirstAndLastAttemptTimes) {
   JobFilter f;
   f.states = {"done", "pending"};
   struct Seen {
@@ -244,7 +281,7 @@ TEST_F(ReportQueries, JobRowsGiveFirstAndLastAttemptTimes) {
   EXPECT_FALSE(seen[2].score.has_value());
 }
 
-TEST_F(ReportQueries, JobRowsHonourTheLimit) {
+TEST_P(ReportQueries, JobRowsHonourTheLimit) {
   JobScanOptions options;
   options.limit = 2;
   int calls = 0;
@@ -260,7 +297,7 @@ TEST_F(ReportQueries, JobRowsHonourTheLimit) {
   EXPECT_EQ(calls, 2);
 }
 
-TEST_F(ReportQueries, ACallbackErrorStopsTheJobRows) {
+TEST_P(ReportQueries, ACallbackErrorStopsTheJobRows) {
   int calls = 0;
   auto n = for_each_job(*session_, {}, [&](const JobRowView&) -> Status {
     if (++calls == 3) return Error{"disk full"};
@@ -271,7 +308,7 @@ TEST_F(ReportQueries, ACallbackErrorStopsTheJobRows) {
   EXPECT_EQ(calls, 3);
 }
 
-TEST_F(ReportQueries, SummaryCountsStatesStatusesScoresAndFailures) {
+TEST_P(ReportQueries, SummaryCountsStatesStatusesScoresAndFailures) {
   auto s = summarize(*session_, {}, 0.7, kT0 + 1'000'000);
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ(s->jobs, 6);
@@ -294,7 +331,7 @@ TEST_F(ReportQueries, SummaryCountsStatesStatusesScoresAndFailures) {
   EXPECT_EQ(s->failure_reasons[1].name, "FACE_DETECTION_FAILED: no face detected");
 }
 
-TEST_F(ReportQueries, SummaryComputesPerRunFiguresFromAttempts) {
+TEST_P(ReportQueries, SummaryComputesPerRunFiguresFromAttempts) {
   auto s = summarize(*session_, {}, 0.7, kT0);
   ASSERT_TRUE(s.ok());
   ASSERT_EQ(s->runs.size(), 2u);
@@ -314,7 +351,7 @@ TEST_F(ReportQueries, SummaryComputesPerRunFiguresFromAttempts) {
   EXPECT_EQ(r2.quota_used, 1);  // OUT_OF_QUOTA was not counted by the server
 }
 
-TEST_F(ReportQueries, SummaryCountsFinalJobsByWhoDecidedRunOrNot) {
+TEST_P(ReportQueries, SummaryCountsFinalJobsByWhoDecidedRunOrNot) {
   add_savings();
   auto s = summarize(*session_, {}, 0.7, kT0);
   ASSERT_TRUE(s.ok()) << s.error().message;
@@ -350,7 +387,7 @@ TEST_F(ReportQueries, SummaryCountsFinalJobsByWhoDecidedRunOrNot) {
   EXPECT_EQ(r->runs[0].reused, 1);
 }
 
-TEST_F(ReportQueries, SummaryGivesEachRunWhatItSavedAndExpiredImageIds) {
+TEST_P(ReportQueries, SummaryGivesEachRunWhatItSavedAndExpiredImageIds) {
   add_savings();
   auto s = summarize(*session_, {}, 0.7, kT0);
   ASSERT_TRUE(s.ok()) << s.error().message;
@@ -374,7 +411,7 @@ TEST_F(ReportQueries, SummaryGivesEachRunWhatItSavedAndExpiredImageIds) {
   EXPECT_EQ(s->image_ids_expired(), 1);
 }
 
-TEST_F(ReportQueries, SummaryWithoutSavingsSaysZeroForEachDecider) {
+TEST_P(ReportQueries, SummaryWithoutSavingsSaysZeroForEachDecider) {
   auto s = summarize(*session_, {}, 0.7, kT0);
   ASSERT_TRUE(s.ok());
   ASSERT_EQ(s->by_decider.size(), 3u);
@@ -384,7 +421,7 @@ TEST_F(ReportQueries, SummaryWithoutSavingsSaysZeroForEachDecider) {
   EXPECT_EQ(s->calls_saved(), 0);
 }
 
-TEST_F(ReportQueries, SummaryHonoursTheFilterAndRun) {
+TEST_P(ReportQueries, SummaryHonoursTheFilterAndRun) {
   JobFilter f;
   f.run_id = 2;
   auto s = summarize(*session_, f, 0.8, kT0);
@@ -395,7 +432,7 @@ TEST_F(ReportQueries, SummaryHonoursTheFilterAndRun) {
   EXPECT_EQ(s->runs[0].id, 2);
 }
 
-TEST_F(ReportQueries, RequeueResetsMatchingFinishedJobsAndKeepsHistory) {
+TEST_P(ReportQueries, RequeueResetsMatchingFinishedJobsAndKeepsHistory) {
   JobFilter f;
   f.statuses = {"FACE_DETECTION_FAILED"};
   auto n = requeue(*session_, f, kT0 + 500'000);
@@ -416,7 +453,7 @@ TEST_F(ReportQueries, RequeueResetsMatchingFinishedJobsAndKeepsHistory) {
   EXPECT_EQ((*other)->state, "failed");
 }
 
-TEST_F(ReportQueries, RequeueNeverTouchesPendingOrLeasedJobs) {
+TEST_P(ReportQueries, RequeueNeverTouchesPendingOrLeasedJobs) {
   exec("UPDATE jobs SET state = 'leased', lease_owner = 'r1', lease_expires_at = " + t(999'999) + " WHERE id = 2");
   JobFilter f;
   f.tag = "batch-b";  // jobs 3 (failed) and 4 (pending)
@@ -430,25 +467,25 @@ TEST_F(ReportQueries, RequeueNeverTouchesPendingOrLeasedJobs) {
   EXPECT_EQ((*job_detail(*session_, 2))->state, "leased");
 }
 
-TEST_F(ReportQueries, RequeueOfManyIdRangesCountsEachJobOnceAndKeepsTheCountersExact) {
+TEST_P(ReportQueries, RequeueOfManyIdRangesCountsEachJobOnceAndKeepsTheCountersExact) {
   // 9,000 more jobs over ids 100..18,098 (several re-queue transactions):
   // every other one failed, the rest done; one in 3 of the failed ones
   // tried by run 2.
   exec("WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < 8999)"
        " INSERT INTO jobs (id, source_kind, source, state, api_status, attempts, created_at,"
        " updated_at, finished_at) SELECT 100 + 2 * i, 'url', 'u' || i,"
-       " CASE WHEN i % 2 THEN 'failed' ELSE 'done' END,"
-       " CASE WHEN i % 2 THEN 'CORRUPT_IMAGE' ELSE 'OK' END, 1, 1, 1, 1 FROM s");
+       " CASE WHEN i % 2 = 1 THEN 'failed' ELSE 'done' END,"
+       " CASE WHEN i % 2 = 1 THEN 'CORRUPT_IMAGE' ELSE 'OK' END, 1, 1, 1, 1 FROM s");
   exec("INSERT INTO attempts (job_id, run_id, started_at, finished_at, api_status)"
        " SELECT id, 2, 1, 2, api_status FROM jobs WHERE id >= 100 AND state = 'failed' AND id % 3 = 0");
+  // PostgreSQL's job_counts is append-only (a key's count is the sum of its
+  // rows); the sum is also right for SQLite's one row per key.
   const std::string counters =
-      "SELECT group_concat(state || ':' || api_status || ':' || n, ' ') FROM"
-      " (SELECT * FROM job_counts WHERE n <> 0 ORDER BY 1, 2)";
+      "SELECT state, api_status, sum(n) FROM job_counts GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 2";
   const std::string group_by =
-      "SELECT group_concat(state || ':' || key || ':' || n, ' ') FROM"
-      " (SELECT state, CASE WHEN state IN ('done', 'failed') THEN coalesce(api_status, '')"
-      "  ELSE '' END AS key, count(*) AS n FROM jobs GROUP BY 1, 2 ORDER BY 1, 2)";
-  EXPECT_EQ(text(counters), text(group_by));
+      "SELECT state, CASE WHEN state IN ('done', 'failed') THEN coalesce(api_status, '') ELSE '' END,"
+      " count(*) FROM jobs GROUP BY 1, 2 ORDER BY 1, 2";
+  EXPECT_EQ(lines(counters), lines(group_by));
 
   JobFilter by_run;
   by_run.run_id = 2;
@@ -457,22 +494,22 @@ TEST_F(ReportQueries, RequeueOfManyIdRangesCountsEachJobOnceAndKeepsTheCountersE
   ASSERT_TRUE(n.ok()) << n.error().message;
   EXPECT_EQ(*n, 1500);
   EXPECT_EQ(text("SELECT count(*) FROM jobs WHERE id >= 100 AND state = 'pending'"), "1500");
-  EXPECT_EQ(text(counters), text(group_by));
+  EXPECT_EQ(lines(counters), lines(group_by));
 
   JobFilter failed;
   failed.states = {"failed"};
   n = requeue(*session_, failed, kT0);
   ASSERT_TRUE(n.ok()) << n.error().message;
   EXPECT_EQ(*n, 3000 + 2);  // the rest of the new failed jobs, and jobs 3 and 5
-  EXPECT_EQ(text(counters), text(group_by));
+  EXPECT_EQ(lines(counters), lines(group_by));
   n = requeue(*session_, {}, kT0);
   ASSERT_TRUE(n.ok()) << n.error().message;
   EXPECT_EQ(*n, 4500 + 3);  // the new done jobs, and jobs 1, 2 and 6
   EXPECT_EQ(text("SELECT count(*) FROM jobs WHERE state <> 'pending'"), "0");
-  EXPECT_EQ(text(counters), text(group_by));
+  EXPECT_EQ(lines(counters), lines(group_by));
 }
 
-TEST_F(ReportQueries, JobDetailHasAllAttemptsOldestFirst) {
+TEST_P(ReportQueries, JobDetailHasAllAttemptsOldestFirst) {
   auto d = job_detail(*session_, 1);
   ASSERT_TRUE(d.ok());
   ASSERT_TRUE(d->has_value());
@@ -486,7 +523,7 @@ TEST_F(ReportQueries, JobDetailHasAllAttemptsOldestFirst) {
   EXPECT_FALSE(missing->has_value());
 }
 
-TEST_F(ReportQueries, CsvExportWritesHeaderAndOneRowPerJob) {
+TEST_P(ReportQueries, CsvExportWritesHeaderAndOneRowPerJob) {
   std::ostringstream out;
   CsvExportOptions options;
   options.columns = *parse_report_columns("id,source,verify_score,decision,first_attempt_at");
@@ -503,6 +540,53 @@ TEST_F(ReportQueries, CsvExportWritesHeaderAndOneRowPerJob) {
             "5,\"/a/张三,\"\"5\"\".jpg\",,,2025-11-24T16:00:39.000Z\r\n"
             "6,/a/6.jpg,0.7,pass,2025-11-24T16:03:21.000Z\r\n");
 }
+
+TEST_P(ReportQueries, ASourceThatIsNotUtf8ReadsBackAsItsBytes) {
+  const std::string latin1 = "/a/caf\xE9.jpg";  // ISO-8859-1
+  auto added = session_->run(
+      "INSERT INTO jobs (id, source_kind, source, tag, state, attempts, api_status, created_at, updated_at, "
+      "finished_at) VALUES (20, 'path', ?1, 'latin1', 'failed', 1, 'CORRUPT_IMAGE', ?2, ?2, ?3)",
+      {stored(latin1), std::int64_t{kT0}, std::int64_t{kT0 + 1}});
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  JobFilter f;
+  f.tag = "latin1";
+  std::vector<std::string> sources;
+  ASSERT_TRUE(for_each_job(*session_, f, [&](const JobRowView& r) {
+                sources.emplace_back(r.source);
+                return Status::Ok();
+              }).ok());
+  EXPECT_EQ(sources, (std::vector<std::string>{latin1}));
+  auto d = job_detail(*session_, 20);
+  ASSERT_TRUE(d.ok() && d->has_value());
+  EXPECT_EQ((*d)->source, latin1);
+  auto s = summarize(*session_, f, 0.7, kT0);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_EQ(s->failures.size(), 1u);
+  EXPECT_EQ(s->failures[0].source, latin1);
+  std::ostringstream out;
+  CsvExportOptions options;
+  options.columns = *parse_report_columns("id,source");
+  ASSERT_TRUE(export_csv(*session_, f, options, out).ok());
+  EXPECT_EQ(out.str(), "id,source\r\n20," + latin1 + "\r\n");
+}
+
+TEST_P(ReportQueries, RunHistorySumsEveryRunAndFindsTheLastSuccess) {
+  exec("UPDATE runs SET requests = 7, throttled = 1 WHERE id = 1");
+  exec("UPDATE runs SET requests = 2 WHERE id = 2");
+  auto h = run_history(*session_);
+  ASSERT_TRUE(h.ok()) << h.error().message;
+  EXPECT_EQ(h->runs, 2);
+  EXPECT_EQ(h->requests, 9);
+  EXPECT_EQ(h->throttled, 1);
+  EXPECT_EQ(h->last_success_at, kT0 + 100'000);  // run 2 ran out of quota
+}
+
+#ifdef LF_REPORT_TESTS_ON_POSTGRESQL
+INSTANTIATE_TEST_SUITE_P(Postgresql, ReportQueries, ::testing::Values(StoreKind::kPostgresql), store_name);
+#else
+INSTANTIATE_TEST_SUITE_P(Sqlite, ReportQueries, ::testing::Values(StoreKind::kSqlite), store_name);
+
+// The tests below need no database: they run once, with SQLite's.
 
 // A PostgreSQL session as the report sees one: the dialect, and canned rows
 // of text for the statements that start with a given prefix (every other
@@ -642,6 +726,25 @@ TEST(ReportFilters, DescribeSaysWhatIsSelected) {
   f.min_score = 0.5;
   EXPECT_EQ(f.describe(), "state in (failed), status in (CORRUPT_IMAGE), verify_score >= 0.5");
 }
+
+TEST(ReportFilters, ParametersAreNumberedForEitherStore) {
+  JobFilter f;
+  f.states = {"done", "failed"};
+  f.statuses = {"OK"};
+  f.tag = "batch-a";
+  f.since = kT0;
+  f.run_id = 1;
+  f.min_score = 0.5;
+  const SqlConditions c = filter_conditions(f, 4);
+  EXPECT_EQ(c.where(),
+            " WHERE j.state IN (?4,?5) AND j.api_status IN (?6) AND j.tag = ?7 AND j.finished_at >= ?8"
+            " AND j.id IN (SELECT a.job_id FROM attempts a WHERE a.run_id = ?9) AND j.verify_score >= ?10");
+  ASSERT_EQ(c.params.size(), 7u);
+  EXPECT_EQ(std::get<std::string>(c.params[0]), "done");
+  EXPECT_EQ(std::get<double>(c.params[6]), 0.5);
+}
+
+#endif  // LF_REPORT_TESTS_ON_POSTGRESQL
 
 }  // namespace
 }  // namespace lf
