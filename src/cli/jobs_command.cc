@@ -14,6 +14,7 @@
 #include "cli/report_filter_flags.h"
 #include "report/iso_time.h"
 #include "report/report_queries.h"
+#include "store/sqlite_session.h"
 
 namespace lf {
 namespace {
@@ -150,7 +151,8 @@ int run_show(const GlobalOptions& global, const ShowFlags& flags) {
   if (!config) return fail(config.error(), kExitUsage);
   auto db = open_database(*config, /*create=*/false);
   if (!db) return fail(db.error(), kExitDatabase);
-  Result<std::optional<JobDetail>> detail = job_detail(**db, flags.id);
+  SqliteSession session(**db);
+  Result<std::optional<JobDetail>> detail = job_detail(session, flags.id);
   if (!detail) return fail(detail.error(), kExitDatabase);
   if (!detail->has_value()) {
     return fail(Error{fmt::format("no job {} in {}; find ids with `lfbatch jobs list` or the CSV's id column",
@@ -174,25 +176,20 @@ int run_list(const GlobalOptions& global, const ListFlags& flags) {
   if (!filter) return fail(filter.error(), kExitUsage);
   auto db = open_database(*config, /*create=*/false);
   if (!db) return fail(db.error(), kExitDatabase);
+  SqliteSession session(**db);
   // One row past the limit tells whether there are more.
-  std::optional<std::int64_t> limit;
-  if (flags.limit > 0) limit = flags.limit + 1;
-  Result<JobCursor> cursor = JobCursor::open(**db, *filter, false, limit);
-  if (!cursor) return fail(cursor.error(), kExitDatabase);
+  JobScanOptions scan;
+  if (flags.limit > 0) scan.limit = flags.limit + 1;
   std::int64_t shown = 0;
   bool more = false;
   if (!flags.json) {
     fmt::print("{:>10}  {:<8} {:<28} {:>7} {:>8}  {}\n", "id", "state", "status", "score", "attempts", "source");
   }
-  for (;;) {
-    Result<bool> next = cursor->next();
-    if (!next) return fail(next.error(), kExitDatabase);
-    if (!*next) break;
+  Result<std::int64_t> listed = for_each_job(session, *filter, [&](const JobRowView& r) {
     if (flags.limit > 0 && shown == flags.limit) {
       more = true;
-      break;
+      return Status::Ok();
     }
-    const JobRowView& r = cursor->row();
     if (flags.json) {
       nlohmann::json j = {{"id", r.id},
                           {"state", r.state},
@@ -209,7 +206,9 @@ int run_list(const GlobalOptions& global, const ListFlags& flags) {
                  printable(r.source));
     }
     ++shown;
-  }
+    return Status::Ok();
+  }, scan);
+  if (!listed) return fail(listed.error(), kExitDatabase);
   if (!flags.json) {
     if (more) {
       fmt::print("(first {} shown; more match {}: raise --limit, or export all with lfbatch report)\n", shown,

@@ -24,6 +24,7 @@
 #include "report/html_report.h"
 #include "report/report_queries.h"
 #include "report/summary_format.h"
+#include "store/sqlite_session.h"
 
 namespace lf {
 namespace {
@@ -123,6 +124,7 @@ int run_report(const GlobalOptions& global, const ReportFlags& flags) {
 
   auto db = open_database(*config, /*create=*/false);
   if (!db) return fail(db.error(), kExitDatabase);
+  SqliteSession session(**db);
   auto output = ReportOutput::open(flags.output);
   if (!output) return fail(output.error(), kExitUsage);
   std::ostream& out = (*output)->stream();
@@ -135,14 +137,14 @@ int run_report(const GlobalOptions& global, const ReportFlags& flags) {
     options.columns = columns;
     options.threshold = threshold;
     options.csv.bom = flags.excel;
-    Result<std::int64_t> rows = export_csv(**db, *filter, options, out);
+    Result<std::int64_t> rows = export_csv(session, *filter, options, out);
     if (!rows) return fail(rows.error(), kExitDatabase);
     if (Status s = (*output)->commit(); !s) return fail(s.error(), kExitDatabase);
     spdlog::info("wrote {} job rows ({}) to {}", *rows, filter->describe(), (*output)->describe());
     return kExitOk;
   }
 
-  Result<ReportSummary> summary = summarize(**db, *filter, threshold, now_millis(), flags.max_failures);
+  Result<ReportSummary> summary = summarize(session, *filter, threshold, now_millis(), flags.max_failures);
   if (!summary) return fail(summary.error(), kExitDatabase);
   if (flags.format == "summary") {
     write_summary_text(*summary, out);

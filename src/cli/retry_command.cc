@@ -12,6 +12,7 @@
 #include "cli/exit_codes.h"
 #include "cli/report_filter_flags.h"
 #include "report/report_queries.h"
+#include "store/sqlite_session.h"
 
 namespace lf {
 namespace {
@@ -41,16 +42,17 @@ int run_retry(const GlobalOptions& global, const RetryFlags& flags) {
   }
   auto db = open_database(*config, /*create=*/false);
   if (!db) return fail(db.error(), kExitDatabase);
+  SqliteSession session(**db);
 
   if (flags.dry_run) {
     JobFilter finished = *filter;
     if (finished.states.empty()) finished.states = {"done", "failed"};
-    Result<std::int64_t> n = count_jobs(**db, finished);
+    Result<std::int64_t> n = count_jobs(session, finished);
     if (!n) return fail(n.error(), kExitDatabase);
     fmt::print("would re-queue {} jobs ({})\n", *n, filter->describe());
     return kExitOk;
   }
-  Result<std::int64_t> n = requeue(**db, *filter, now_millis());
+  Result<std::int64_t> n = requeue(session, *filter, now_millis());
   if (!n) return fail(n.error(), kExitDatabase);
   fmt::print("re-queued {} jobs ({}); `lfbatch run` sends them again\n", *n, filter->describe());
   return kExitOk;

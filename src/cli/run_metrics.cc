@@ -8,7 +8,6 @@
 #include "core/api_status.h"
 #include "report/run_history.h"
 #include "store/job_queue.h"
-#include "store/sqlite_job_queue.h"
 
 namespace lf {
 namespace {
@@ -28,14 +27,13 @@ std::int64_t quota_used_of(const RunStats& stats) {
 }
 
 void add_database_figures(const Config& config, RunMetrics& m) {
-  auto db = open_database(config, /*create=*/false);
-  if (!db) {
-    spdlog::debug("metrics file: no queue figures: {}", db.error().message);
+  auto store = open_store(config, /*create=*/false);
+  if (!store) {
+    spdlog::debug("metrics file: no queue figures: {}", store.error().message);
     return;
   }
-  SqliteJobQueue queue(**db);
-  auto counts = queue.counts(now_millis());
-  auto history = run_history(**db);
+  auto counts = (*store)->queue().counts(now_millis());
+  auto history = run_history((*store)->sql());
   if (!counts || !history) {
     spdlog::warn("metrics file: no queue figures: {}",
                  !counts ? counts.error().message : history.error().message);

@@ -1,4 +1,4 @@
-// Streams JobCursor rows through a CsvWriter.
+// Streams the rows of for_each_job through a CsvWriter.
 #include "report/csv_export.h"
 
 #include <algorithm>
@@ -63,28 +63,32 @@ void write_job_cells(CsvWriter& w, const JobRowView& row, const std::vector<Repo
   w.end_row();
 }
 
-Result<std::int64_t> export_csv(Database& db, const JobFilter& filter, const CsvExportOptions& options,
+Result<std::int64_t> export_csv(SqlSession& session, const JobFilter& filter, const CsvExportOptions& options,
                                 std::ostream& out) {
-  const bool attempt_times =
-      std::any_of(options.columns.begin(), options.columns.end(), [](ReportColumn c) {
-        return c == ReportColumn::kFirstAttemptAt || c == ReportColumn::kLastAttemptAt;
-      });
-  Result<JobCursor> cursor = JobCursor::open(db, filter, attempt_times);
-  if (!cursor) return cursor.error();
+  JobScanOptions scan;
+  scan.with_attempt_times = std::any_of(options.columns.begin(), options.columns.end(), [](ReportColumn c) {
+    return c == ReportColumn::kFirstAttemptAt || c == ReportColumn::kLastAttemptAt;
+  });
   CsvWriter writer(out, options.csv);
-  if (options.header) {
+  // The header with the first row (or at the end, when there is none): a
+  // query that fails at once writes nothing.
+  bool header_due = options.header;
+  auto write_header = [&] {
     for (ReportColumn c : options.columns) writer.text(column_name(c));
     writer.end_row();
-  }
+    header_due = false;
+  };
   std::string scratch;
-  std::int64_t rows = 0;
-  for (;;) {
-    Result<bool> more = cursor->next();
-    if (!more) return more.error();
-    if (!*more) break;
-    write_job_cells(writer, cursor->row(), options.columns, options.threshold, scratch);
-    ++rows;
-  }
+  Result<std::int64_t> rows = for_each_job(
+      session, filter,
+      [&](const JobRowView& row) {
+        if (header_due) write_header();
+        write_job_cells(writer, row, options.columns, options.threshold, scratch);
+        return Status::Ok();
+      },
+      scan);
+  if (!rows) return rows.error();
+  if (header_due) write_header();
   if (Status s = writer.flush(); !s) return s.error();
   return rows;
 }

@@ -9,7 +9,6 @@
 #include "core/result.h"
 #include "report/csv_writer.h"
 #include "report/report_queries.h"
-#include "store/database.h"
 
 namespace lf {
 
@@ -21,7 +20,7 @@ struct CsvExportOptions {
 };
 
 // Writes the header and one row per job; returns the number of job rows.
-Result<std::int64_t> export_csv(Database& db, const JobFilter& filter, const CsvExportOptions& options,
+Result<std::int64_t> export_csv(SqlSession& session, const JobFilter& filter, const CsvExportOptions& options,
                                 std::ostream& out);
 
 // One job's cells in `columns` order (exposed for tests).

@@ -1,84 +1,50 @@
-// SQL for reports, retry and jobs, on the raw SQLite handle of a Database.
+// SQL for reports, retry and jobs, over a SqlSession (SQLite or PostgreSQL).
 #include "report/report_queries.h"
-
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "core/api_status.h"
 #include "report/iso_time.h"
+#include "store/source_text.h"
 
 namespace lf {
-
-void JobCursor::Finalize::operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-
 namespace {
-
-using StmtPtr = std::unique_ptr<sqlite3_stmt, JobCursor::Finalize>;
-
-
 
 constexpr std::string_view kStates[] = {"pending", "leased", "done", "failed"};
 
-Error db_error(sqlite3* db, std::string_view what) {
-  return Error{std::string(what) + ": " + sqlite3_errmsg(db) + " (database " +
-               (sqlite3_db_filename(db, "main") ? sqlite3_db_filename(db, "main") : "?") + ")"};
+// An ascending ORDER BY term for a text column, the same on either store:
+// bytes, NULL first (SQLite's own order).
+//  - The one place the SQL differs by dialect: SQLite compares text as
+//    bytes (BINARY); PostgreSQL by the database's collation (under ICU or
+//    en_US, "OUT_OF_QUOTA" sorts before "OUTAGE"), unless told "C", which
+//    is byte order.
+//  - NULLS FIRST for both: PostgreSQL puts NULL last in an ascending order.
+// With it, ties in the summary's lists come out in the same order on
+// either store.
+std::string text_order(const SqlSession& session, std::string_view column) {
+  std::string out(column);
+  if (session.dialect() == SqlDialect::kPostgresql) out += " COLLATE \"C\"";
+  out += " NULLS FIRST";
+  return out;
 }
 
-Result<StmtPtr> prepare(sqlite3* db, const std::string& sql) {
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK) {
-    sqlite3_finalize(stmt);
-    return db_error(db, "preparing a report query");
-  }
-  return StmtPtr(stmt);
+// A source as the job was given it. PostgreSQL text holds only UTF-8, so
+// the PostgreSQL store keeps other sources as "\x" + hex
+// (store/source_text.h); SQLite keeps the bytes. Only text starting "\x"
+// can decode to something else, so other sources are not copied.
+std::string_view stored_source(const SqlSession& session, std::string_view stored, std::string& scratch) {
+  if (session.dialect() != SqlDialect::kPostgresql || !stored.starts_with("\\x")) return stored;
+  scratch = decode_stored_source(stored);
+  return scratch;
 }
 
-void bind_all(sqlite3_stmt* stmt, const std::vector<SqlValue>& params, int first = 1) {
-  int index = first;
-  for (const SqlValue& v : params) {
-    if (const auto* i = std::get_if<std::int64_t>(&v)) {
-      sqlite3_bind_int64(stmt, index, *i);
-    } else if (const auto* d = std::get_if<double>(&v)) {
-      sqlite3_bind_double(stmt, index, *d);
-    } else {
-      const std::string& s = std::get<std::string>(v);
-      sqlite3_bind_text(stmt, index, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    }
-    ++index;
-  }
-}
-
-std::string_view column_view(sqlite3_stmt* stmt, int column) {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
-  if (!text) return {};
-  return {text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, column))};
-}
-
-std::string column_string(sqlite3_stmt* stmt, int column) { return std::string(column_view(stmt, column)); }
-
-std::optional<std::int64_t> column_optional_int(sqlite3_stmt* stmt, int column) {
-  if (sqlite3_column_type(stmt, column) == SQLITE_NULL) return std::nullopt;
-  return sqlite3_column_int64(stmt, column);
-}
-
-std::optional<double> column_optional_double(sqlite3_stmt* stmt, int column) {
-  if (sqlite3_column_type(stmt, column) == SQLITE_NULL) return std::nullopt;
-  return sqlite3_column_double(stmt, column);
-}
-
-// Steps through every row of `stmt`, calling `on_row` for each.
-template <typename F>
-Status for_each_row(sqlite3* db, sqlite3_stmt* stmt, F&& on_row) {
-  for (;;) {
-    const int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_DONE) return {};
-    if (rc != SQLITE_ROW) return db_error(db, "reading the database for a report");
-    on_row(stmt);
-  }
+// `what` failed: the session's message after it.
+Error failed(std::string_view what, const Error& error) {
+  return Error{std::string(what) + ": " + error.message};
 }
 
 std::vector<std::string> split_list(std::string_view list) {
@@ -102,12 +68,6 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
     if (!out.empty()) out += sep;
     out += i;
   }
-  return out;
-}
-
-std::string placeholders(std::size_t n) {
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ",?";
   return out;
 }
 
@@ -184,46 +144,37 @@ Result<std::vector<std::string>> parse_statuses(std::string_view list) {
   return out;
 }
 
+std::string SqlConditions::bind(SqlParam value) {
+  params.push_back(std::move(value));
+  return "?" + std::to_string(first_param + static_cast<int>(params.size()) - 1);
+}
+
 std::string SqlConditions::where() const {
   if (conditions.empty()) return "";
   return " WHERE " + join(conditions, " AND ");
 }
 
-SqlConditions filter_conditions(const JobFilter& f) {
+SqlConditions filter_conditions(const JobFilter& f, int first_param) {
   SqlConditions c;
-  if (!f.states.empty()) {
-    c.conditions.push_back("j.state IN (" + placeholders(f.states.size()) + ")");
-    for (const std::string& s : f.states) c.params.emplace_back(s);
-  }
-  if (!f.statuses.empty()) {
-    c.conditions.push_back("j.api_status IN (" + placeholders(f.statuses.size()) + ")");
-    for (const std::string& s : f.statuses) c.params.emplace_back(s);
-  }
-  if (f.tag) {
-    c.conditions.push_back("j.tag = ?");
-    c.params.emplace_back(*f.tag);
-  }
+  c.first_param = first_param;
+  // "?3,?4" for a list: numbered, as the PostgreSQL session needs.
+  auto bind_list = [&c](const std::vector<std::string>& values) {
+    std::vector<std::string> marks;
+    for (const std::string& v : values) marks.push_back(c.bind(v));
+    return join(marks, ",");
+  };
+  if (!f.states.empty()) c.conditions.push_back("j.state IN (" + bind_list(f.states) + ")");
+  if (!f.statuses.empty()) c.conditions.push_back("j.api_status IN (" + bind_list(f.statuses) + ")");
+  if (f.tag) c.conditions.push_back("j.tag = " + c.bind(*f.tag));
   const std::string field = f.time_field == JobFilter::TimeField::kFinished ? "j.finished_at" : "j.created_at";
-  if (f.since) {
-    c.conditions.push_back(field + " >= ?");
-    c.params.emplace_back(std::int64_t{*f.since});
-  }
-  if (f.until) {
-    c.conditions.push_back(field + " < ?");
-    c.params.emplace_back(std::int64_t{*f.until});
-  }
+  if (f.since) c.conditions.push_back(field + " >= " + c.bind(std::int64_t{*f.since}));
+  if (f.until) c.conditions.push_back(field + " < " + c.bind(std::int64_t{*f.until}));
   if (f.run_id) {
-    c.conditions.push_back("j.id IN (SELECT a.job_id FROM attempts a WHERE a.run_id = ?)");
-    c.params.emplace_back(std::int64_t{*f.run_id});
+    c.conditions.push_back("j.id IN (SELECT a.job_id FROM attempts a WHERE a.run_id = " +
+                           c.bind(std::int64_t{*f.run_id}) + ")");
   }
-  if (f.min_score) {
-    c.conditions.push_back("j.verify_score >= ?");
-    c.params.emplace_back(*f.min_score);
-  }
-  if (f.max_score) {
-    c.conditions.push_back("j.verify_score <= ?");
-    c.params.emplace_back(*f.max_score);
-  }
+  if (f.min_score) c.conditions.push_back("j.verify_score >= " + c.bind(*f.min_score));
+  if (f.max_score) c.conditions.push_back("j.verify_score <= " + c.bind(*f.max_score));
   return c;
 }
 
@@ -285,79 +236,66 @@ Result<std::vector<ReportColumn>> parse_report_columns(std::string_view list) {
   return out;
 }
 
-// ---- the cursor
+// ---- job rows
 
-Result<JobCursor> JobCursor::open(Database& db, const JobFilter& filter, bool with_attempt_times,
-                                  std::optional<std::int64_t> limit) {
+Result<std::int64_t> for_each_job(SqlSession& session, const JobFilter& filter, const JobRowCallback& on_job,
+                                  const JobScanOptions& options) {
   const SqlConditions c = filter_conditions(filter);
   std::string sql =
       "SELECT j.id, j.source, j.source_kind, j.state, j.verify_score, j.image_id, j.request_id, "
       "j.api_status, j.reason, j.http_status, j.attempts, j.tag, j.created_at, j.finished_at, "
       "j.decided_by, j.reused_from, j.content_hash";
-  if (with_attempt_times) {
+  if (options.with_attempt_times) {
     // One index lookup per job on attempts(job_id); measured against a
     // GROUP BY join it was as fast, and it streams (see scripts/bench_report.sh).
     sql += ", (SELECT MIN(a.started_at) FROM attempts a WHERE a.job_id = j.id)"
            ", (SELECT MAX(a.started_at) FROM attempts a WHERE a.job_id = j.id)";
   }
   sql += " FROM jobs j" + c.where() + " ORDER BY j.id";
-  if (limit) sql += " LIMIT " + std::to_string(std::max<std::int64_t>(0, *limit));
-  sqlite3* handle = db.handle();
-  Result<StmtPtr> stmt = prepare(handle, sql);
-  if (!stmt) return stmt.error();
-  bind_all(stmt->get(), c.params);
-  JobCursor cursor(handle, stmt->release(), with_attempt_times);
-  return cursor;
-}
+  if (options.limit) sql += " LIMIT " + std::to_string(std::max<std::int64_t>(0, *options.limit));
 
-Result<bool> JobCursor::next() {
-  sqlite3_stmt* s = stmt_.get();
-  const int rc = sqlite3_step(s);
-  if (rc == SQLITE_DONE) return false;
-  if (rc != SQLITE_ROW) return db_error(db_, "reading jobs");
-  row_.id = sqlite3_column_int64(s, 0);
-  row_.source = column_view(s, 1);
-  row_.source_kind = column_view(s, 2);
-  row_.state = column_view(s, 3);
-  row_.verify_score = column_optional_double(s, 4);
-  row_.image_id = column_view(s, 5);
-  row_.request_id = column_view(s, 6);
-  row_.api_status = column_view(s, 7);
-  row_.reason = column_view(s, 8);
-  row_.http_status = column_optional_int(s, 9);
-  row_.attempts = sqlite3_column_int64(s, 10);
-  row_.tag = column_view(s, 11);
-  row_.created_at = sqlite3_column_int64(s, 12);
-  row_.finished_at = column_optional_int(s, 13);
-  row_.decided_by = column_view(s, 14);
-  row_.reused_from = column_optional_int(s, 15);
-  row_.content_hash = column_view(s, 16);
-  if (with_attempt_times_) {
-    row_.first_attempt_at = column_optional_int(s, 17);
-    row_.last_attempt_at = column_optional_int(s, 18);
-  }
-  return true;
+  JobRowView view;
+  std::string source;  // a decoded source, when the stored one was encoded
+  Result<std::int64_t> rows = session.query(sql, c.params, [&](const SqlRow& r) {
+    view.id = r.integer(0);
+    view.source = stored_source(session, r.text(1), source);
+    view.source_kind = r.text(2);
+    view.state = r.text(3);
+    view.verify_score = r.optional_real(4);
+    view.image_id = r.text(5);
+    view.request_id = r.text(6);
+    view.api_status = r.text(7);
+    view.reason = r.text(8);
+    view.http_status = r.optional_integer(9);
+    view.attempts = r.integer(10);
+    view.tag = r.text(11);
+    view.created_at = r.integer(12);
+    view.finished_at = r.optional_integer(13);
+    view.decided_by = r.text(14);
+    view.reused_from = r.optional_integer(15);
+    view.content_hash = r.text(16);
+    if (options.with_attempt_times) {
+      view.first_attempt_at = r.optional_integer(17);
+      view.last_attempt_at = r.optional_integer(18);
+    }
+    return on_job(view);
+  });
+  return rows;
 }
 
 // ---- the summary
 
-Result<ReportSummary> summarize(Database& db, const JobFilter& filter, double threshold, UnixMillis now,
-                                int failure_limit) {
-  sqlite3* h = db.handle();
+Result<ReportSummary> summarize(SqlSession& session, const JobFilter& filter, double threshold,
+                                UnixMillis now, int failure_limit) {
   ReportSummary s;
-  s.database = db.path();
+  s.database = session.name();
   s.generated_at = now;
   s.filter = filter.describe();
   s.threshold = threshold;
 
   // One read transaction: every figure comes from the same snapshot.
-  if (sqlite3_exec(h, "BEGIN DEFERRED", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return db_error(h, "starting a read for the summary");
-  }
-  struct EndRead {
-    sqlite3* h;
-    ~EndRead() { sqlite3_exec(h, "COMMIT", nullptr, nullptr, nullptr); }
-  } end_read{h};
+  Result<SqlTransaction> read = SqlTransaction::begin(session, SqlTransaction::Mode::kRead);
+  if (!read) return failed("starting a read for the summary", read.error());
 
   const SqlConditions c = filter_conditions(filter);
   auto with = [&](const std::string& extra) {
@@ -365,24 +303,31 @@ Result<ReportSummary> summarize(Database& db, const JobFilter& filter, double th
     more.conditions.push_back(extra);
     return more.where();
   };
+  auto read_rows = [&](const std::string& sql, const std::vector<SqlParam>& params,
+                 const std::function<void(const SqlRow&)>& on_row) -> Status {
+    Result<std::int64_t> rows = session.query(sql, params, [&](const SqlRow& r) {
+      on_row(r);
+      return Status::Ok();
+    });
+    if (!rows) return failed("reading the database for a report", rows.error());
+    return Status::Ok();
+  };
 
   {  // jobs by state and, for done/failed ones, by who decided: one scan.
-    // Sums rather than a second GROUP BY key: at 1M jobs the two-key
+    // Counts rather than a second GROUP BY key: at 1M jobs the two-key
     // grouping took 1.4 s where this takes 0.9 s (state alone: 0.7 s).
-    Result<StmtPtr> st = prepare(h,
-                                 "SELECT j.state, count(*), sum(j.decided_by = 'preflight'), "
-                                 "sum(j.decided_by = 'reused') FROM jobs j" + c.where() + " GROUP BY j.state");
-    if (!st) return st.error();
-    bind_all(st->get(), c.params);
     struct Group {
       std::string state;
       std::int64_t count, preflight, reused;
     };
     std::vector<Group> found;
-    if (Status ok = for_each_row(h, st->get(), [&](sqlite3_stmt* r) {
-          found.push_back({column_string(r, 0), sqlite3_column_int64(r, 1), sqlite3_column_int64(r, 2),
-                           sqlite3_column_int64(r, 3)});
-        });
+    if (Status ok = read_rows("SELECT j.state, count(*), count(*) FILTER (WHERE j.decided_by = 'preflight'), "
+                        "count(*) FILTER (WHERE j.decided_by = 'reused') FROM jobs j" + c.where() +
+                            " GROUP BY j.state",
+                        c.params,
+                        [&](const SqlRow& r) {
+                          found.push_back({r.string(0), r.integer(1), r.integer(2), r.integer(3)});
+                        });
         !ok) {
       return ok.error();
     }
@@ -406,44 +351,37 @@ Result<ReportSummary> summarize(Database& db, const JobFilter& filter, double th
     s.by_decider = {{"api", api}, {"preflight", preflight}, {"reused", reused}};
   }
   {  // done/failed jobs by last status
-    Result<StmtPtr> st = prepare(h, "SELECT j.api_status, count(*) FROM jobs j" +
-                                        with("j.state IN ('done','failed')") +
-                                        " GROUP BY j.api_status ORDER BY 2 DESC, 1");
-    if (!st) return st.error();
-    bind_all(st->get(), c.params);
-    if (Status ok = for_each_row(h, st->get(), [&](sqlite3_stmt* r) {
-          s.by_status.push_back({column_string(r, 0), sqlite3_column_int64(r, 1)});
-        });
+    if (Status ok = read_rows("SELECT j.api_status, count(*) FROM jobs j" + with("j.state IN ('done','failed')") +
+                            " GROUP BY j.api_status ORDER BY count(*) DESC, " + text_order(session, "j.api_status"),
+                        c.params,
+                        [&](const SqlRow& r) { s.by_status.push_back({r.string(0), r.integer(1)}); });
         !ok) {
       return ok.error();
     }
   }
   {  // failure reasons
-    Result<StmtPtr> st = prepare(h, "SELECT j.api_status, j.reason, count(*) FROM jobs j" +
-                                        with("j.state = 'failed'") +
-                                        " GROUP BY j.api_status, j.reason ORDER BY 3 DESC, 1, 2 LIMIT 50");
-    if (!st) return st.error();
-    bind_all(st->get(), c.params);
-    if (Status ok = for_each_row(h, st->get(), [&](sqlite3_stmt* r) {
-          std::string name = column_string(r, 0);
-          const std::string reason = column_string(r, 1);
-          if (!reason.empty()) name += ": " + reason;
-          s.failure_reasons.push_back({name, sqlite3_column_int64(r, 2)});
-        });
+    if (Status ok = read_rows("SELECT j.api_status, j.reason, count(*) FROM jobs j" + with("j.state = 'failed'") +
+                            " GROUP BY j.api_status, j.reason ORDER BY count(*) DESC, " +
+                            text_order(session, "j.api_status") + ", " + text_order(session, "j.reason") +
+                            " LIMIT 50",
+                        c.params,
+                        [&](const SqlRow& r) {
+                          std::string name = r.string(0);
+                          const std::string_view reason = r.text(1);
+                          if (!reason.empty()) name += ": " + std::string(reason);
+                          s.failure_reasons.push_back({name, r.integer(2)});
+                        });
         !ok) {
       return ok.error();
     }
   }
   {  // scores, streamed into fixed memory
-    Result<StmtPtr> st =
-        prepare(h, "SELECT j.verify_score FROM jobs j" + with("j.verify_score IS NOT NULL"));
-    if (!st) return st.error();
-    bind_all(st->get(), c.params);
-    if (Status ok = for_each_row(h, st->get(), [&](sqlite3_stmt* r) {
-          const double v = sqlite3_column_double(r, 0);
-          s.scores.add(v);
-          (v >= threshold ? s.passed : s.below_threshold)++;
-        });
+    if (Status ok = read_rows("SELECT j.verify_score FROM jobs j" + with("j.verify_score IS NOT NULL"), c.params,
+                        [&](const SqlRow& r) {
+                          const double v = r.real(0);
+                          s.scores.add(v);
+                          (v >= threshold ? s.passed : s.below_threshold)++;
+                        });
         !ok) {
       return ok.error();
     }
@@ -452,16 +390,19 @@ Result<ReportSummary> summarize(Database& db, const JobFilter& filter, double th
     for (const NamedCount& st : s.by_state) {
       if (st.name == "failed") s.failures_total = st.count;
     }
-    Result<StmtPtr> st = prepare(h, "SELECT j.id, j.source, j.api_status, j.reason, j.attempts, j.finished_at, j.tag "
-                                    "FROM jobs j" + with("j.state = 'failed'") + " ORDER BY j.id LIMIT ?");
-    if (!st) return st.error();
-    bind_all(st->get(), c.params);
-    sqlite3_bind_int(st->get(), static_cast<int>(c.params.size()) + 1, std::max(0, failure_limit));
-    if (Status ok = for_each_row(h, st->get(), [&](sqlite3_stmt* r) {
-          s.failures.push_back(FailureRow{sqlite3_column_int64(r, 0), column_string(r, 1), column_string(r, 2),
-                                          column_string(r, 3), sqlite3_column_int64(r, 4),
-                                          column_optional_int(r, 5), column_string(r, 6)});
-        });
+    SqlConditions failures = c;
+    failures.conditions.push_back("j.state = 'failed'");
+    const std::string limit = failures.bind(std::int64_t{std::max(0, failure_limit)});
+    std::string source;
+    if (Status ok = read_rows("SELECT j.id, j.source, j.api_status, j.reason, j.attempts, j.finished_at, j.tag "
+                        "FROM jobs j" + failures.where() + " ORDER BY j.id LIMIT " + limit,
+                        failures.params,
+                        [&](const SqlRow& r) {
+                          s.failures.push_back(FailureRow{r.integer(0),
+                                                          std::string(stored_source(session, r.text(1), source)),
+                                                          r.string(2), r.string(3), r.integer(4),
+                                                          r.optional_integer(5), r.string(6)});
+                        });
         !ok) {
       return ok.error();
     }
@@ -476,61 +417,67 @@ Result<ReportSummary> summarize(Database& db, const JobFilter& filter, double th
         "  coalesce(a.image_ids_expired, 0) "
         "FROM runs r LEFT JOIN ("
         "  SELECT run_id, count(*) AS requests, "
-        "    sum(api_status = 'RATE_LIMIT_EXCEEDED') AS throttled, "
-        "    sum(api_status IN (" + wire + ") AND api_status NOT IN ('RATE_LIMIT_EXCEEDED','OUT_OF_QUOTA')) AS quota_used, "
-        "    sum(finished_at IS NOT NULL AND (api_status IS NULL OR api_status NOT IN (" + wire +
-        "))) AS transport, "
-        "    sum(finished_at IS NULL AND disposition = 'in_doubt') AS in_doubt, "
-        "    sum(disposition = 'done') AS done, "
-        "    sum(disposition = 'permanent_failure') AS failed, "
-        "    sum(disposition = 'image_id_expired') AS image_ids_expired, "
+        "    count(*) FILTER (WHERE api_status = 'RATE_LIMIT_EXCEEDED') AS throttled, "
+        "    count(*) FILTER (WHERE api_status IN (" + wire + ") "
+        "      AND api_status NOT IN ('RATE_LIMIT_EXCEEDED','OUT_OF_QUOTA')) AS quota_used, "
+        "    count(*) FILTER (WHERE finished_at IS NOT NULL "
+        "      AND (api_status IS NULL OR api_status NOT IN (" + wire + "))) AS transport, "
+        "    count(*) FILTER (WHERE finished_at IS NULL AND disposition = 'in_doubt') AS in_doubt, "
+        "    count(*) FILTER (WHERE disposition = 'done') AS done, "
+        "    count(*) FILTER (WHERE disposition = 'permanent_failure') AS failed, "
+        "    count(*) FILTER (WHERE disposition = 'image_id_expired') AS image_ids_expired, "
         "    max(finished_at) AS last_at "
         "  FROM attempts GROUP BY run_id) a ON a.run_id = r.id";
-    if (filter.run_id) sql += " WHERE r.id = ?";
+    std::vector<SqlParam> params;
+    if (filter.run_id) {
+      sql += " WHERE r.id = ?1";
+      params.emplace_back(std::int64_t{*filter.run_id});
+    }
     sql += " ORDER BY r.started_at, r.id";
-    Result<StmtPtr> st = prepare(h, sql);
-    if (!st) return st.error();
-    if (filter.run_id) sqlite3_bind_int64(st->get(), 1, *filter.run_id);
-    if (Status ok = for_each_row(h, st->get(), [&](sqlite3_stmt* r) {
-          RunSummary run;
-          run.id = sqlite3_column_int64(r, 0);
-          run.started_at = sqlite3_column_int64(r, 1);
-          run.finished_at = column_optional_int(r, 2);
-          run.host = column_string(r, 3);
-          run.ended_how = column_string(r, 4);
-          run.ended_detail = column_string(r, 5);
-          run.requests = sqlite3_column_int64(r, 6);
-          run.throttled = sqlite3_column_int64(r, 7);
-          run.quota_used = sqlite3_column_int64(r, 8);
-          run.transport_failures = sqlite3_column_int64(r, 9);
-          run.done = sqlite3_column_int64(r, 10);
-          run.failed = sqlite3_column_int64(r, 11);
-          run.last_attempt_at = column_optional_int(r, 12);
-          run.in_doubt = sqlite3_column_int64(r, 13);
-          run.decided_locally = sqlite3_column_int64(r, 14);
-          run.reused = sqlite3_column_int64(r, 15);
-          run.sent_by_image_id = sqlite3_column_int64(r, 16);
-          run.image_ids_expired = sqlite3_column_int64(r, 17);
-          s.in_doubt += run.in_doubt;
-          s.runs.push_back(std::move(run));
-        });
+    if (Status ok = read_rows(sql, params,
+                        [&](const SqlRow& r) {
+                          RunSummary run;
+                          run.id = r.integer(0);
+                          run.started_at = r.integer(1);
+                          run.finished_at = r.optional_integer(2);
+                          run.host = r.string(3);
+                          run.ended_how = r.string(4);
+                          run.ended_detail = r.string(5);
+                          run.requests = r.integer(6);
+                          run.throttled = r.integer(7);
+                          run.quota_used = r.integer(8);
+                          run.transport_failures = r.integer(9);
+                          run.done = r.integer(10);
+                          run.failed = r.integer(11);
+                          run.last_attempt_at = r.optional_integer(12);
+                          run.in_doubt = r.integer(13);
+                          run.decided_locally = r.integer(14);
+                          run.reused = r.integer(15);
+                          run.sent_by_image_id = r.integer(16);
+                          run.image_ids_expired = r.integer(17);
+                          s.in_doubt += run.in_doubt;
+                          s.runs.push_back(std::move(run));
+                        });
         !ok) {
       return ok.error();
     }
   }
+  if (Status ok = read->commit(); !ok) return failed("ending the read for the summary", ok.error());
   return s;
 }
 
 // ---- acting on results
 
-Result<std::int64_t> count_jobs(Database& db, const JobFilter& filter) {
-  sqlite3* h = db.handle();
+Result<std::int64_t> count_jobs(SqlSession& session, const JobFilter& filter) {
   const SqlConditions c = filter_conditions(filter);
-  Result<StmtPtr> st = prepare(h, "SELECT count(*) FROM jobs j" + c.where());
-  if (!st) return st.error();
-  bind_all(st->get(), c.params);
-  if (sqlite3_step(st->get()) != SQLITE_ROW) return db_error(h, "counting jobs");
-  return sqlite3_column_int64(st->get(), 0);
+  std::int64_t count = 0;
+  Result<std::int64_t> rows = session.query("SELECT count(*) FROM jobs j" + c.where(), c.params,
+                                            [&](const SqlRow& r) {
+                                              count = r.integer(0);
+                                              return Status::Ok();
+                                            });
+  if (!rows) return failed("counting jobs", rows.error());
+  return count;
 }
 
 namespace {
@@ -544,40 +491,45 @@ constexpr std::chrono::milliseconds kPauseBetweenChunks{2};
 
 }  // namespace
 
-Result<std::int64_t> requeue(Database& db, const JobFilter& filter, UnixMillis now) {
-  sqlite3* h = db.handle();
-  // The run filter as a lookup per job on attempts(job_id): the IN list of
+Result<std::int64_t> requeue(SqlSession& session, const JobFilter& filter, UnixMillis now) {
+  // ?1 now, ?2 and ?3 the range of ids, then the filter's. The run filter
+  // as a lookup per job on attempts(job_id): the IN list of
   // filter_conditions() would be rebuilt from every attempt of the run for
   // each chunk.
   JobFilter without_run = filter;
   without_run.run_id.reset();
-  SqlConditions c = filter_conditions(without_run);
+  SqlConditions c = filter_conditions(without_run, 4);
   c.conditions.insert(c.conditions.begin(), "j.id >= ?2 AND j.id < ?3");
   c.conditions.push_back("j.state IN ('done','failed')");
   if (filter.run_id) {
-    c.conditions.push_back("EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = j.id AND a.run_id = ?)");
-    c.params.emplace_back(std::int64_t{*filter.run_id});
+    c.conditions.push_back("EXISTS (SELECT 1 FROM attempts a WHERE a.job_id = j.id AND a.run_id = " +
+                           c.bind(std::int64_t{*filter.run_id}) + ")");
   }
+  // The conditions on the updated row itself (not an IN of a subquery):
+  // PostgreSQL re-checks them on a row another session changed meanwhile.
   const std::string sql =
-      "UPDATE jobs SET state = 'pending', attempts = 0, next_attempt_at = ?1, lease_owner = NULL, "
+      "UPDATE jobs AS j SET state = 'pending', attempts = 0, next_attempt_at = ?1, lease_owner = NULL, "
       "lease_expires_at = NULL, verify_score = NULL, image_id = NULL, request_id = NULL, api_status = NULL, "
       "reason = NULL, http_status = NULL, finished_at = NULL, decided_by = NULL, reused_from = NULL, "
-      "updated_at = ?1 "
-      "WHERE id IN (SELECT j.id FROM jobs j" + c.where() + ")";
+      "updated_at = ?1" + c.where();
 
   // Jobs added after this are pending: no re-queue concerns them.
   std::int64_t first_id = 0, last_id = -1;
-  {
-    Result<StmtPtr> range = prepare(h, "SELECT (SELECT min(id) FROM jobs), (SELECT max(id) FROM jobs)");
-    if (!range) return range.error();
-    if (sqlite3_step(range->get()) != SQLITE_ROW) return db_error(h, "reading the range of job ids");
-    if (sqlite3_column_type(range->get(), 0) != SQLITE_NULL) {
-      first_id = sqlite3_column_int64(range->get(), 0);
-      last_id = sqlite3_column_int64(range->get(), 1);
+  // Two subqueries: SQLite reads a lone min() or max() from the index, but
+  // scans the table for min(id), max(id) together.
+  Result<std::int64_t> range = session.query(
+      "SELECT (SELECT min(id) FROM jobs), (SELECT max(id) FROM jobs)", {}, [&](const SqlRow& r) {
+    if (!r.is_null(0)) {
+      first_id = r.integer(0);
+      last_id = r.integer(1);
     }
-  }
-  Result<StmtPtr> st = prepare(h, sql);
-  if (!st) return st.error();
+    return Status::Ok();
+  });
+  if (!range) return failed("reading the range of job ids", range.error());
+
+  std::vector<SqlParam> params(3);
+  params.insert(params.end(), c.params.begin(), c.params.end());
+  params[0] = std::int64_t{now};
   std::int64_t changed = 0;
   // An error after some ranges: they stay re-queued; say so, and how to go on.
   auto partial = [&](Error e) {
@@ -589,97 +541,82 @@ Result<std::int64_t> requeue(Database& db, const JobFilter& filter, UnixMillis n
   };
   for (std::int64_t begin = first_id; begin <= last_id; begin += kRequeueChunkIds) {
     if (begin > first_id) std::this_thread::sleep_for(kPauseBetweenChunks);
-    if (sqlite3_exec(h, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
-      return partial(db_error(h, "starting to re-queue jobs (is another lfbatch writing? it waits up to the busy timeout)"));
+    Result<SqlTransaction> write = SqlTransaction::begin(session, SqlTransaction::Mode::kWrite);
+    if (!write) {
+      return partial(failed("starting to re-queue jobs (is another lfbatch writing? it waits up to the busy "
+                            "timeout)",
+                            write.error()));
     }
-    sqlite3_reset(st->get());
-    sqlite3_bind_int64(st->get(), 1, now);
-    sqlite3_bind_int64(st->get(), 2, begin);
-    sqlite3_bind_int64(st->get(), 3, begin + kRequeueChunkIds);
-    bind_all(st->get(), c.params, 4);
-    if (sqlite3_step(st->get()) != SQLITE_DONE) {
-      Error e = db_error(h, "re-queueing jobs");
-      sqlite3_reset(st->get());
-      sqlite3_exec(h, "ROLLBACK", nullptr, nullptr, nullptr);
-      return partial(e);
-    }
-    const std::int64_t chunk_changed = sqlite3_changes64(h);
-    sqlite3_reset(st->get());
-    if (sqlite3_exec(h, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-      Error e = db_error(h, "committing the re-queue");
-      sqlite3_exec(h, "ROLLBACK", nullptr, nullptr, nullptr);
-      return partial(e);
-    }
-    changed += chunk_changed;
+    params[1] = begin;
+    params[2] = begin + kRequeueChunkIds;
+    Result<std::int64_t> chunk_changed = session.run(sql, params);
+    if (!chunk_changed) return partial(failed("re-queueing jobs", chunk_changed.error()));
+    if (Status ok = write->commit(); !ok) return partial(failed("committing the re-queue", ok.error()));
+    changed += *chunk_changed;
   }
   return changed;
 }
 
-Result<std::optional<JobDetail>> job_detail(Database& db, JobId id) {
-  sqlite3* h = db.handle();
-  Result<StmtPtr> st = prepare(
-      h,
+Result<std::optional<JobDetail>> job_detail(SqlSession& session, JobId id) {
+  std::optional<JobDetail> found;
+  std::string source;
+  Result<std::int64_t> jobs = session.query(
       "SELECT id, source_kind, source, auto_rotate, tag, state, attempts, next_attempt_at, lease_owner, "
       "lease_expires_at, verify_score, image_id, request_id, api_status, reason, http_status, content_hash, "
-      "created_at, updated_at, finished_at, decided_by, reused_from FROM jobs WHERE id = ?");
-  if (!st) return st.error();
-  sqlite3_bind_int64(st->get(), 1, id);
-  const int rc = sqlite3_step(st->get());
-  if (rc == SQLITE_DONE) return std::optional<JobDetail>();
-  if (rc != SQLITE_ROW) return db_error(h, "reading job " + std::to_string(id));
-  sqlite3_stmt* r = st->get();
-  JobDetail d;
-  d.id = sqlite3_column_int64(r, 0);
-  d.source_kind = column_string(r, 1);
-  d.source = column_string(r, 2);
-  d.auto_rotate = sqlite3_column_int64(r, 3) != 0;
-  d.tag = column_string(r, 4);
-  d.state = column_string(r, 5);
-  d.attempts = sqlite3_column_int64(r, 6);
-  d.next_attempt_at = sqlite3_column_int64(r, 7);
-  d.lease_owner = column_string(r, 8);
-  d.lease_expires_at = column_optional_int(r, 9);
-  d.verify_score = column_optional_double(r, 10);
-  d.image_id = column_string(r, 11);
-  d.request_id = column_string(r, 12);
-  d.api_status = column_string(r, 13);
-  d.reason = column_string(r, 14);
-  d.http_status = column_optional_int(r, 15);
-  d.content_hash = column_string(r, 16);
-  d.created_at = sqlite3_column_int64(r, 17);
-  d.updated_at = sqlite3_column_int64(r, 18);
-  d.finished_at = column_optional_int(r, 19);
-  d.decided_by = column_string(r, 20);
-  d.reused_from = column_optional_int(r, 21);
-  st->reset();
-
-  Result<StmtPtr> at = prepare(h,
-                               "SELECT id, run_id, started_at, finished_at, http_status, api_status, reason, "
-                               "request_id, verify_score, image_id, latency_ms, disposition, sent_image_id "
-                               "FROM attempts WHERE job_id = ? ORDER BY started_at, id");
-  if (!at) return at.error();
-  sqlite3_bind_int64(at->get(), 1, id);
-  if (Status ok = for_each_row(h, at->get(), [&](sqlite3_stmt* a) {
-        AttemptRow row;
-        row.id = sqlite3_column_int64(a, 0);
-        row.run_id = column_optional_int(a, 1);
-        row.started_at = sqlite3_column_int64(a, 2);
-        row.finished_at = sqlite3_column_int64(a, 3);
-        row.http_status = column_optional_int(a, 4);
-        row.api_status = column_string(a, 5);
-        row.reason = column_string(a, 6);
-        row.request_id = column_string(a, 7);
-        row.verify_score = column_optional_double(a, 8);
-        row.image_id = column_string(a, 9);
-        row.latency_ms = column_optional_double(a, 10);
-        row.disposition = column_string(a, 11);
-        row.sent_image_id = column_string(a, 12);
-        d.attempt_rows.push_back(std::move(row));
+      "created_at, updated_at, finished_at, decided_by, reused_from FROM jobs WHERE id = ?1",
+      {std::int64_t{id}}, [&](const SqlRow& r) {
+        JobDetail& d = found.emplace();
+        d.id = r.integer(0);
+        d.source_kind = r.string(1);
+        d.source = std::string(stored_source(session, r.text(2), source));
+        d.auto_rotate = r.integer(3) != 0;
+        d.tag = r.string(4);
+        d.state = r.string(5);
+        d.attempts = r.integer(6);
+        d.next_attempt_at = r.integer(7);
+        d.lease_owner = r.string(8);
+        d.lease_expires_at = r.optional_integer(9);
+        d.verify_score = r.optional_real(10);
+        d.image_id = r.string(11);
+        d.request_id = r.string(12);
+        d.api_status = r.string(13);
+        d.reason = r.string(14);
+        d.http_status = r.optional_integer(15);
+        d.content_hash = r.string(16);
+        d.created_at = r.integer(17);
+        d.updated_at = r.integer(18);
+        d.finished_at = r.optional_integer(19);
+        d.decided_by = r.string(20);
+        d.reused_from = r.optional_integer(21);
+        return Status::Ok();
       });
-      !ok) {
-    return ok.error();
-  }
-  return std::optional<JobDetail>(std::move(d));
+  if (!jobs) return failed("reading job " + std::to_string(id), jobs.error());
+  if (!found) return found;
+
+  Result<std::int64_t> attempts = session.query(
+      "SELECT id, run_id, started_at, finished_at, http_status, api_status, reason, "
+      "request_id, verify_score, image_id, latency_ms, disposition, sent_image_id "
+      "FROM attempts WHERE job_id = ?1 ORDER BY started_at, id",
+      {std::int64_t{id}}, [&](const SqlRow& a) {
+        AttemptRow row;
+        row.id = a.integer(0);
+        row.run_id = a.optional_integer(1);
+        row.started_at = a.integer(2);
+        row.finished_at = a.integer(3);
+        row.http_status = a.optional_integer(4);
+        row.api_status = a.string(5);
+        row.reason = a.string(6);
+        row.request_id = a.string(7);
+        row.verify_score = a.optional_real(8);
+        row.image_id = a.string(9);
+        row.latency_ms = a.optional_real(10);
+        row.disposition = a.string(11);
+        row.sent_image_id = a.string(12);
+        found->attempt_rows.push_back(std::move(row));
+        return Status::Ok();
+      });
+  if (!attempts) return failed("reading the attempts of job " + std::to_string(id), attempts.error());
+  return found;
 }
 
 }  // namespace lf

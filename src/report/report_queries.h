@@ -1,7 +1,13 @@
 // What reports, `lfbatch retry` and `lfbatch jobs` read from and do to the
-// queue's database: a job filter turned into SQL with bound parameters, a
-// streaming cursor of job rows (with first and last attempt times), the
+// queue's database: a job filter turned into SQL with bound parameters, job
+// rows streamed to a callback (with first and last attempt times), the
 // summary aggregates, re-queueing by filter, and one job with its attempts.
+//
+// Written against SqlSession, so the same code reads either store: the SQL
+// is what SQLite and PostgreSQL 15 both run (numbered ?N parameters,
+// count(*) FILTER rather than sums of booleans, coalesce, ||). Where the two
+// must differ, report_queries.cc says so at the one place it branches on
+// the session's dialect.
 //
 // Lives in src/report rather than src/store because it fills the report's
 // data (ReportSummary, ScoreStats); the store does not depend on reports.
@@ -22,12 +28,11 @@
 //    its quota used: the server answered them);
 //  - a filter's `since` is inclusive and `until` exclusive.
 //
-// Not thread-safe: use from the thread that owns the Database.
+// Not thread-safe: use from the thread that owns the session.
 #pragma once
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,9 +42,7 @@
 #include "core/job.h"
 #include "core/result.h"
 #include "report/report_summary.h"
-#include "store/database.h"
-
-struct sqlite3_stmt;
+#include "store/sql_session.h"
 
 namespace lf {
 
@@ -71,17 +74,22 @@ Result<std::vector<std::string>> parse_statuses(std::string_view list);
 // The API's 17 statuses then the transport failure codes.
 std::vector<std::string> known_status_codes();
 
-using SqlValue = std::variant<std::int64_t, double, std::string>;
-
-// A filter as SQL conditions on `jobs j`: "j.state IN (?,?)", ... with the
-// values to bind in order. Values never enter the SQL text.
+// A filter as SQL conditions on `jobs j`: "j.state IN (?1,?2)", ... with
+// the values to bind, params[i] being ?(first_param + i). Values never enter
+// the SQL text.
 struct SqlConditions {
   std::vector<std::string> conditions;
-  std::vector<SqlValue> params;
+  std::vector<SqlParam> params;
+  int first_param = 1;
+
+  // Adds `value` to params and returns its placeholder, "?N".
+  std::string bind(SqlParam value);
   // " WHERE c1 AND c2" (or "" when there are none).
   std::string where() const;
 };
-SqlConditions filter_conditions(const JobFilter& filter);
+// `first_param`: the number of the filter's first parameter, for a
+// statement whose own parameters come first (?1..?first_param-1).
+SqlConditions filter_conditions(const JobFilter& filter, int first_param = 1);
 
 // The columns of the CSV export and `jobs list`.
 enum class ReportColumn {
@@ -120,10 +128,11 @@ std::string_view column_name(ReportColumn column);
 // the valid ones.
 Result<std::vector<ReportColumn>> parse_report_columns(std::string_view list);
 
-// One job as the cursor sees it. The views are valid until the cursor moves.
+// One job as for_each_job hands it over. The views are valid only inside
+// the callback that received the row.
 struct JobRowView {
   JobId id = 0;
-  std::string_view source;
+  std::string_view source;  // the bytes given at enqueue, on either store
   std::string_view source_kind;
   std::string_view state;
   std::optional<double> verify_score;
@@ -143,47 +152,33 @@ struct JobRowView {
   std::string_view content_hash;
 };
 
-// Job rows matching a filter, in id order, one at a time: memory does not
-// grow with the number of rows. Reads one consistent snapshot (a single
-// SELECT). The Database must outlive the cursor.
-class JobCursor {
- public:
-  // `with_attempt_times`: fill first/last_attempt_at (costs one index
-  // lookup per job); `limit`: at most this many rows.
-  static Result<JobCursor> open(Database& db, const JobFilter& filter, bool with_attempt_times,
-                                std::optional<std::int64_t> limit = std::nullopt);
-
-  JobCursor(JobCursor&&) noexcept = default;
-  JobCursor& operator=(JobCursor&&) noexcept = default;
-  ~JobCursor() = default;
-
-  // Moves to the next row: true when there is one, false at the end.
-  Result<bool> next();
-  const JobRowView& row() const { return row_; }
-
-  // Finalizes a statement (the cursor's own, and the module's others).
-  struct Finalize {
-    void operator()(sqlite3_stmt* s) const;
-  };
-
- private:
-  JobCursor(sqlite3* db, sqlite3_stmt* stmt, bool with_attempt_times)
-      : db_(db), stmt_(stmt), with_attempt_times_(with_attempt_times) {}
-
-  sqlite3* db_ = nullptr;
-  std::unique_ptr<sqlite3_stmt, Finalize> stmt_;
-  bool with_attempt_times_ = false;
-  JobRowView row_;
+struct JobScanOptions {
+  // Fill first/last_attempt_at (costs one index lookup per job).
+  bool with_attempt_times = false;
+  // At most this many rows.
+  std::optional<std::int64_t> limit;
 };
+
+// Called for each job row in turn; a failed Status stops the scan and is
+// returned by for_each_job.
+using JobRowCallback = std::function<Status(const JobRowView&)>;
+
+// Hands the job rows matching `filter` to `on_job` in id order, one at a
+// time as they are read: memory does not grow with the number of rows.
+// Reads one consistent snapshot (a single SELECT). Returns the number of
+// rows handed over.
+Result<std::int64_t> for_each_job(SqlSession& session, const JobFilter& filter, const JobRowCallback& on_job,
+                                  const JobScanOptions& options = {});
 
 // The summary of the jobs matching `filter`, at `threshold`. Runs are all
 // runs, or only `filter.run_id` when set. At most `failure_limit` failed
 // jobs are listed (failures_total counts them all).
-Result<ReportSummary> summarize(Database& db, const JobFilter& filter, double threshold, UnixMillis now,
-                                int failure_limit = 500);
+// summary.database is session.name().
+Result<ReportSummary> summarize(SqlSession& session, const JobFilter& filter, double threshold,
+                                UnixMillis now, int failure_limit = 500);
 
 // How many jobs match `filter`.
-Result<std::int64_t> count_jobs(Database& db, const JobFilter& filter);
+Result<std::int64_t> count_jobs(SqlSession& session, const JobFilter& filter);
 
 // Puts the done and failed jobs matching `filter` back to pending, due at
 // `now`, with attempts = 0 and the last result cleared; their attempts rows
@@ -191,7 +186,8 @@ Result<std::int64_t> count_jobs(Database& db, const JobFilter& filter);
 // per range of a few thousand ids, with a pause between them, so a runner
 // never waits long for the write lock; on an error (or a kill) the ranges
 // before stay re-queued, and the same call again re-queues the rest.
-Result<std::int64_t> requeue(Database& db, const JobFilter& filter, UnixMillis now);
+// REQUIRES: no transaction open on `session` (each range is its own).
+Result<std::int64_t> requeue(SqlSession& session, const JobFilter& filter, UnixMillis now);
 
 struct AttemptRow {
   std::int64_t id = 0;
@@ -212,7 +208,7 @@ struct AttemptRow {
 struct JobDetail {
   JobId id = 0;
   std::string source_kind;
-  std::string source;
+  std::string source;  // the bytes given at enqueue, on either store
   bool auto_rotate = false;
   std::string tag;
   std::string state;
@@ -236,6 +232,6 @@ struct JobDetail {
 };
 
 // The job `id` with all its attempts; nullopt when there is no such job.
-Result<std::optional<JobDetail>> job_detail(Database& db, JobId id);
+Result<std::optional<JobDetail>> job_detail(SqlSession& session, JobId id);
 
 }  // namespace lf

@@ -1,3 +1,7 @@
+// The report queries on each store. Built twice: report_queries_test runs
+// them on SQLite (and the tests that need no database), and
+// pg_report_queries_test, built with LF_REPORT_TESTS_ON_POSTGRESQL, runs the
+// same ReportQueries tests on PostgreSQL (the CTest fixture's cluster).
 #include "report/report_queries.h"
 
 #include <stdlib.h>
@@ -6,24 +10,51 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include "report/csv_export.h"
+#include "report/run_history.h"
+#include "store/source_text.h"
+#include "store/sqlite_session.h"
+#ifdef LF_REPORT_TESTS_ON_POSTGRESQL
+#include "store/pg_database_for_test.h"
+#include "store/pg_migrations.h"
+#endif
 
 namespace lf {
 namespace {
 
 constexpr UnixMillis kT0 = 1'764'000'000'000;  // 2025-11-24T16:00:00Z
 
-class ReportQueries : public ::testing::Test {
+enum class StoreKind { kSqlite, kPostgresql };
+
+std::string store_name(const ::testing::TestParamInfo<StoreKind>& info) {
+  return info.param == StoreKind::kSqlite ? "sqlite" : "postgresql";
+}
+
+class ReportQueries : public ::testing::TestWithParam<StoreKind> {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "lf_report_XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto db = Database::open(dir_ + "/q.db", true);
-    ASSERT_TRUE(db.ok()) << db.error().message;
-    db_ = std::move(*db);
+    if (GetParam() == StoreKind::kPostgresql) {
+#ifdef LF_REPORT_TESTS_ON_POSTGRESQL
+      pg_ = std::make_unique<PgDatabaseForTest>();
+      ASSERT_TRUE(pg_->ok());
+      std::unique_ptr<PgSession> pg = pg_->connect();
+      ASSERT_TRUE(pg);
+      Status migrated = migrate_postgresql(*pg, nullptr);
+      ASSERT_TRUE(migrated.ok()) << migrated.message();
+      session_ = std::move(pg);
+#else
+      FAIL() << "built without LF_REPORT_TESTS_ON_POSTGRESQL";
+#endif
+    } else {
+      std::string tmpl = (std::filesystem::temp_directory_path() / "lf_report_XXXXXX").string();
+      ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+      dir_ = tmpl;
+      auto db = Database::open(dir_ + "/q.db", true);
+      ASSERT_TRUE(db.ok()) << db.error().message;
+      db_ = std::move(*db);
+      session_ = std::make_unique<SqliteSession>(*db_);
+    }
     // Run 1 completed; run 2 ran out of quota.
     exec("INSERT INTO runs (id, started_at, finished_at, ended_how) VALUES "
          "(1, " + t(0) + ", " + t(100'000) + ", 'completed'), "
@@ -50,14 +81,23 @@ class ReportQueries : public ::testing::Test {
   }
 
   void TearDown() override {
+    session_.reset();
     db_.reset();
-    std::filesystem::remove_all(dir_);
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+#ifdef LF_REPORT_TESTS_ON_POSTGRESQL
+    pg_.reset();
+#endif
+  }
+
+  // A source as the store keeps it: PostgreSQL text only holds UTF-8.
+  std::string stored(const std::string& source) const {
+    return GetParam() == StoreKind::kPostgresql ? encode_source_for_text(source) : source;
   }
 
   static std::string t(std::int64_t offset) { return std::to_string(kT0 + offset); }
 
   void exec(const std::string& sql) {
-    Status s = db_->exec(sql);
+    Status s = session_->exec(sql);
     ASSERT_TRUE(s.ok()) << s.message() << "\n" << sql;
   }
 
@@ -111,30 +151,57 @@ class ReportQueries : public ::testing::Test {
 
   std::vector<JobId> ids(const JobFilter& f) {
     std::vector<JobId> out;
-    auto cursor = JobCursor::open(*db_, f, false);
-    EXPECT_TRUE(cursor.ok()) << cursor.error().message;
-    if (!cursor) return out;
-    for (;;) {
-      auto more = cursor->next();
-      EXPECT_TRUE(more.ok());
-      if (!more.ok() || !*more) break;
-      out.push_back(cursor->row().id);
+    auto n = for_each_job(*session_, f, [&](const JobRowView& row) {
+      out.push_back(row.id);
+      return Status::Ok();
+    });
+    EXPECT_TRUE(n.ok()) << n.error().message;
+    if (n.ok()) {
+      EXPECT_EQ(*n, static_cast<std::int64_t>(out.size()));
     }
+    return out;
+  }
+
+  // The first column of the one row of `sql`, as text.
+  std::string text(const std::string& sql) {
+    std::string out;
+    auto n = session_->query(sql, {}, [&](const SqlRow& row) {
+      out = row.string(0);
+      return Status::Ok();
+    });
+    EXPECT_TRUE(n.ok() && *n == 1) << (n.ok() ? "rows: " + std::to_string(*n) : n.error().message);
+    return out;
+  }
+
+  // Each line "a|b|c" of the rows of `sql`.
+  std::vector<std::string> lines(const std::string& sql) {
+    std::vector<std::string> out;
+    auto n = session_->query(sql, {}, [&](const SqlRow& row) {
+      std::string line;
+      for (int c = 0; c < row.columns(); ++c) line += (c ? "|" : "") + row.string(c);
+      out.push_back(line);
+      return Status::Ok();
+    });
+    EXPECT_TRUE(n.ok()) << n.error().message;
     return out;
   }
 
   std::string dir_;
   std::unique_ptr<Database> db_;
+#ifdef LF_REPORT_TESTS_ON_POSTGRESQL
+  std::unique_ptr<PgDatabaseForTest> pg_;
+#endif
+  std::unique_ptr<SqlSession> session_;
 };
 
 using Ids = std::vector<JobId>;
 
-TEST_F(ReportQueries, NoFilterListsEveryJobInIdOrder) {
+TEST_P(ReportQueries, NoFilterListsEveryJobInIdOrder) {
   EXPECT_EQ(ids({}), (Ids{1, 2, 3, 4, 5, 6}));
   EXPECT_EQ(JobFilter{}.describe(), "all jobs");
 }
 
-TEST_F(ReportQueries, FiltersByStateStatusAndTag) {
+TEST_P(ReportQueries, FiltersByStateStatusAndTag) {
   JobFilter f;
   f.states = {"failed"};
   EXPECT_EQ(ids(f), (Ids{3, 5}));
@@ -145,16 +212,16 @@ TEST_F(ReportQueries, FiltersByStateStatusAndTag) {
   EXPECT_EQ(ids(tag), (Ids{1, 2, 6}));
 }
 
-TEST_F(ReportQueries, ValuesAreBoundNeverPastedIntoSql) {
+TEST_P(ReportQueries, ValuesAreBoundNeverPastedIntoSql) {
   JobFilter f;
   f.tag = "x' OR 1=1 --";
   EXPECT_EQ(ids(f), (Ids{5}));
   const SqlConditions c = filter_conditions(f);
   EXPECT_EQ(c.where().find("OR 1=1"), std::string::npos);
-  EXPECT_EQ(c.where(), " WHERE j.tag = ?");
+  EXPECT_EQ(c.where(), " WHERE j.tag = ?1");
 }
 
-TEST_F(ReportQueries, FiltersByScoreRangeInclusive) {
+TEST_P(ReportQueries, FiltersByScoreRangeInclusive) {
   JobFilter f;
   f.min_score = 0.7;
   EXPECT_EQ(ids(f), (Ids{1, 6}));
@@ -162,7 +229,7 @@ TEST_F(ReportQueries, FiltersByScoreRangeInclusive) {
   EXPECT_EQ(ids(f), (Ids{6}));
 }
 
-TEST_F(ReportQueries, SinceIsInclusiveUntilExclusiveOnFinishedOrCreated) {
+TEST_P(ReportQueries, SinceIsInclusiveUntilExclusiveOnFinishedOrCreated) {
   JobFilter f;
   f.since = kT0 + 20'000;
   f.until = kT0 + 40'000;
@@ -173,7 +240,7 @@ TEST_F(ReportQueries, SinceIsInclusiveUntilExclusiveOnFinishedOrCreated) {
   EXPECT_EQ(ids(f), (Ids{4, 5, 6}));
 }
 
-TEST_F(ReportQueries, RunFilterSelectsJobsAttemptedInThatRun) {
+TEST_P(ReportQueries, RunFilterSelectsJobsAttemptedInThatRun) {
   JobFilter f;
   f.run_id = 2;
   EXPECT_EQ(ids(f), (Ids{6}));
@@ -181,34 +248,68 @@ TEST_F(ReportQueries, RunFilterSelectsJobsAttemptedInThatRun) {
   EXPECT_EQ(ids(f), (Ids{1, 2, 3, 5}));
 }
 
-TEST_F(ReportQueries, CursorGivesFirstAndLastAttemptTimes) {
+TEST_P(ReportQueries, JobRowsGiveFirstAndLastAttemptTimes) {
   JobFilter f;
   f.states = {"done", "pending"};
-  auto cursor = JobCursor::open(*db_, f, true);
-  ASSERT_TRUE(cursor.ok());
-  ASSERT_TRUE(*cursor->next());
-  EXPECT_EQ(cursor->row().id, 1);
-  EXPECT_EQ(cursor->row().first_attempt_at, kT0 + 5000);  // the throttled one counts
-  EXPECT_EQ(cursor->row().last_attempt_at, kT0 + 9000);
-  EXPECT_EQ(cursor->row().verify_score, 0.91);
-  ASSERT_TRUE(*cursor->next());
-  EXPECT_EQ(cursor->row().id, 2);
-  ASSERT_TRUE(*cursor->next());
-  EXPECT_EQ(cursor->row().id, 4);
-  EXPECT_FALSE(cursor->row().first_attempt_at.has_value());
-  EXPECT_FALSE(cursor->row().verify_score.has_value());
+  struct Seen {
+    JobId id;
+    std::optional<UnixMillis> first, last;
+    std::optional<double> score;
+    std::string source;
+  };
+  std::vector<Seen> seen;
+  JobScanOptions options;
+  options.with_attempt_times = true;
+  auto n = for_each_job(
+      *session_, f,
+      [&](const JobRowView& r) {
+        seen.push_back({r.id, r.first_attempt_at, r.last_attempt_at, r.verify_score, std::string(r.source)});
+        return Status::Ok();
+      },
+      options);
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  ASSERT_EQ(*n, 4);  // 1, 2, 4, 6
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0].id, 1);
+  EXPECT_EQ(seen[0].first, kT0 + 5000);  // the throttled one counts
+  EXPECT_EQ(seen[0].last, kT0 + 9000);
+  EXPECT_EQ(seen[0].score, 0.91);
+  EXPECT_EQ(seen[0].source, "/a/1.jpg");
+  EXPECT_EQ(seen[1].id, 2);
+  EXPECT_EQ(seen[2].id, 4);
+  EXPECT_FALSE(seen[2].first.has_value());
+  EXPECT_FALSE(seen[2].score.has_value());
 }
 
-TEST_F(ReportQueries, CursorHonoursTheLimit) {
-  auto cursor = JobCursor::open(*db_, {}, false, 2);
-  ASSERT_TRUE(cursor.ok());
-  EXPECT_TRUE(*cursor->next());
-  EXPECT_TRUE(*cursor->next());
-  EXPECT_FALSE(*cursor->next());
+TEST_P(ReportQueries, JobRowsHonourTheLimit) {
+  JobScanOptions options;
+  options.limit = 2;
+  int calls = 0;
+  auto n = for_each_job(
+      *session_, {},
+      [&](const JobRowView&) {
+        ++calls;
+        return Status::Ok();
+      },
+      options);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 2);
+  EXPECT_EQ(calls, 2);
 }
 
-TEST_F(ReportQueries, SummaryCountsStatesStatusesScoresAndFailures) {
-  auto s = summarize(*db_, {}, 0.7, kT0 + 1'000'000);
+TEST_P(ReportQueries, ACallbackErrorStopsTheJobRows) {
+  int calls = 0;
+  auto n = for_each_job(*session_, {}, [&](const JobRowView&) -> Status {
+    if (++calls == 3) return Error{"disk full"};
+    return Status::Ok();
+  });
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.error().message, "disk full");
+  EXPECT_EQ(calls, 3);
+}
+
+TEST_P(ReportQueries, SummaryCountsStatesStatusesScoresAndFailures) {
+  auto s = summarize(*session_, {}, 0.7, kT0 + 1'000'000);
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ(s->jobs, 6);
   ASSERT_EQ(s->by_state.size(), 4u);
@@ -230,8 +331,8 @@ TEST_F(ReportQueries, SummaryCountsStatesStatusesScoresAndFailures) {
   EXPECT_EQ(s->failure_reasons[1].name, "FACE_DETECTION_FAILED: no face detected");
 }
 
-TEST_F(ReportQueries, SummaryComputesPerRunFiguresFromAttempts) {
-  auto s = summarize(*db_, {}, 0.7, kT0);
+TEST_P(ReportQueries, SummaryComputesPerRunFiguresFromAttempts) {
+  auto s = summarize(*session_, {}, 0.7, kT0);
   ASSERT_TRUE(s.ok());
   ASSERT_EQ(s->runs.size(), 2u);
   const RunSummary& r1 = s->runs[0];
@@ -250,9 +351,9 @@ TEST_F(ReportQueries, SummaryComputesPerRunFiguresFromAttempts) {
   EXPECT_EQ(r2.quota_used, 1);  // OUT_OF_QUOTA was not counted by the server
 }
 
-TEST_F(ReportQueries, SummaryCountsFinalJobsByWhoDecidedRunOrNot) {
+TEST_P(ReportQueries, SummaryCountsFinalJobsByWhoDecidedRunOrNot) {
   add_savings();
-  auto s = summarize(*db_, {}, 0.7, kT0);
+  auto s = summarize(*session_, {}, 0.7, kT0);
   ASSERT_TRUE(s.ok()) << s.error().message;
   ASSERT_EQ(s->by_decider.size(), 3u);
   EXPECT_EQ(s->by_decider[0].name, "api");
@@ -267,7 +368,7 @@ TEST_F(ReportQueries, SummaryCountsFinalJobsByWhoDecidedRunOrNot) {
 
   JobFilter tag;
   tag.tag = "batch-c";
-  auto c = summarize(*db_, tag, 0.7, kT0);
+  auto c = summarize(*session_, tag, 0.7, kT0);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->decided_by("api"), 2);  // 10, 11
   EXPECT_EQ(c->decided_by("preflight"), 2);
@@ -277,7 +378,7 @@ TEST_F(ReportQueries, SummaryCountsFinalJobsByWhoDecidedRunOrNot) {
   // a request never is. The run's own counters still say what it saved.
   JobFilter run;
   run.run_id = 3;
-  auto r = summarize(*db_, run, 0.7, kT0);
+  auto r = summarize(*session_, run, 0.7, kT0);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->decided_by("api"), 2);
   EXPECT_EQ(r->calls_saved(), 0);
@@ -286,9 +387,9 @@ TEST_F(ReportQueries, SummaryCountsFinalJobsByWhoDecidedRunOrNot) {
   EXPECT_EQ(r->runs[0].reused, 1);
 }
 
-TEST_F(ReportQueries, SummaryGivesEachRunWhatItSavedAndExpiredImageIds) {
+TEST_P(ReportQueries, SummaryGivesEachRunWhatItSavedAndExpiredImageIds) {
   add_savings();
-  auto s = summarize(*db_, {}, 0.7, kT0);
+  auto s = summarize(*session_, {}, 0.7, kT0);
   ASSERT_TRUE(s.ok()) << s.error().message;
   ASSERT_EQ(s->runs.size(), 3u);
   for (int i : {0, 1}) {  // runs from before schema 004's counters had anything to count
@@ -310,8 +411,8 @@ TEST_F(ReportQueries, SummaryGivesEachRunWhatItSavedAndExpiredImageIds) {
   EXPECT_EQ(s->image_ids_expired(), 1);
 }
 
-TEST_F(ReportQueries, SummaryWithoutSavingsSaysZeroForEachDecider) {
-  auto s = summarize(*db_, {}, 0.7, kT0);
+TEST_P(ReportQueries, SummaryWithoutSavingsSaysZeroForEachDecider) {
+  auto s = summarize(*session_, {}, 0.7, kT0);
   ASSERT_TRUE(s.ok());
   ASSERT_EQ(s->by_decider.size(), 3u);
   EXPECT_EQ(s->decided_by("api"), 5);  // every final job of the fixture
@@ -320,10 +421,10 @@ TEST_F(ReportQueries, SummaryWithoutSavingsSaysZeroForEachDecider) {
   EXPECT_EQ(s->calls_saved(), 0);
 }
 
-TEST_F(ReportQueries, SummaryHonoursTheFilterAndRun) {
+TEST_P(ReportQueries, SummaryHonoursTheFilterAndRun) {
   JobFilter f;
   f.run_id = 2;
-  auto s = summarize(*db_, f, 0.8, kT0);
+  auto s = summarize(*session_, f, 0.8, kT0);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->jobs, 1);
   EXPECT_EQ(s->below_threshold, 1);  // 0.7 < 0.8
@@ -331,13 +432,13 @@ TEST_F(ReportQueries, SummaryHonoursTheFilterAndRun) {
   EXPECT_EQ(s->runs[0].id, 2);
 }
 
-TEST_F(ReportQueries, RequeueResetsMatchingFinishedJobsAndKeepsHistory) {
+TEST_P(ReportQueries, RequeueResetsMatchingFinishedJobsAndKeepsHistory) {
   JobFilter f;
   f.statuses = {"FACE_DETECTION_FAILED"};
-  auto n = requeue(*db_, f, kT0 + 500'000);
+  auto n = requeue(*session_, f, kT0 + 500'000);
   ASSERT_TRUE(n.ok()) << n.error().message;
   EXPECT_EQ(*n, 1);
-  auto d = job_detail(*db_, 3);
+  auto d = job_detail(*session_, 3);
   ASSERT_TRUE(d.ok());
   ASSERT_TRUE(d->has_value());
   const JobDetail& job = **d;
@@ -348,76 +449,68 @@ TEST_F(ReportQueries, RequeueResetsMatchingFinishedJobsAndKeepsHistory) {
   EXPECT_FALSE(job.finished_at.has_value());
   EXPECT_EQ(job.attempt_rows.size(), 2u);  // history kept
   // Other jobs untouched.
-  auto other = job_detail(*db_, 5);
+  auto other = job_detail(*session_, 5);
   EXPECT_EQ((*other)->state, "failed");
 }
 
-TEST_F(ReportQueries, RequeueNeverTouchesPendingOrLeasedJobs) {
+TEST_P(ReportQueries, RequeueNeverTouchesPendingOrLeasedJobs) {
   exec("UPDATE jobs SET state = 'leased', lease_owner = 'r1', lease_expires_at = " + t(999'999) + " WHERE id = 2");
   JobFilter f;
   f.tag = "batch-b";  // jobs 3 (failed) and 4 (pending)
-  auto n = requeue(*db_, f, kT0);
+  auto n = requeue(*session_, f, kT0);
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 1);
   JobFilter all;
-  auto everything = requeue(*db_, all, kT0);
+  auto everything = requeue(*session_, all, kT0);
   ASSERT_TRUE(everything.ok());
   EXPECT_EQ(*everything, 3);  // 1, 5, 6; 2 is leased, 3 and 4 already pending
-  EXPECT_EQ((*job_detail(*db_, 2))->state, "leased");
+  EXPECT_EQ((*job_detail(*session_, 2))->state, "leased");
 }
 
-TEST_F(ReportQueries, RequeueOfManyIdRangesCountsEachJobOnceAndKeepsTheCountersExact) {
+TEST_P(ReportQueries, RequeueOfManyIdRangesCountsEachJobOnceAndKeepsTheCountersExact) {
   // 9,000 more jobs over ids 100..18,098 (several re-queue transactions):
   // every other one failed, the rest done; one in 3 of the failed ones
   // tried by run 2.
   exec("WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < 8999)"
        " INSERT INTO jobs (id, source_kind, source, state, api_status, attempts, created_at,"
        " updated_at, finished_at) SELECT 100 + 2 * i, 'url', 'u' || i,"
-       " CASE WHEN i % 2 THEN 'failed' ELSE 'done' END,"
-       " CASE WHEN i % 2 THEN 'CORRUPT_IMAGE' ELSE 'OK' END, 1, 1, 1, 1 FROM s");
+       " CASE WHEN i % 2 = 1 THEN 'failed' ELSE 'done' END,"
+       " CASE WHEN i % 2 = 1 THEN 'CORRUPT_IMAGE' ELSE 'OK' END, 1, 1, 1, 1 FROM s");
   exec("INSERT INTO attempts (job_id, run_id, started_at, finished_at, api_status)"
        " SELECT id, 2, 1, 2, api_status FROM jobs WHERE id >= 100 AND state = 'failed' AND id % 3 = 0");
+  // PostgreSQL's job_counts is append-only (a key's count is the sum of its
+  // rows); the sum is also right for SQLite's one row per key.
   const std::string counters =
-      "SELECT group_concat(state || ':' || api_status || ':' || n, ' ') FROM"
-      " (SELECT * FROM job_counts WHERE n <> 0 ORDER BY 1, 2)";
+      "SELECT state, api_status, sum(n) FROM job_counts GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 2";
   const std::string group_by =
-      "SELECT group_concat(state || ':' || key || ':' || n, ' ') FROM"
-      " (SELECT state, CASE WHEN state IN ('done', 'failed') THEN coalesce(api_status, '')"
-      "  ELSE '' END AS key, count(*) AS n FROM jobs GROUP BY 1, 2 ORDER BY 1, 2)";
-  auto text = [&](const std::string& sql) {
-    sqlite3_stmt* st = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db_->handle(), sql.c_str(), -1, &st, nullptr), SQLITE_OK);
-    EXPECT_EQ(sqlite3_step(st), SQLITE_ROW);
-    std::string out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return out;
-  };
-  EXPECT_EQ(text(counters), text(group_by));
+      "SELECT state, CASE WHEN state IN ('done', 'failed') THEN coalesce(api_status, '') ELSE '' END,"
+      " count(*) FROM jobs GROUP BY 1, 2 ORDER BY 1, 2";
+  EXPECT_EQ(lines(counters), lines(group_by));
 
   JobFilter by_run;
   by_run.run_id = 2;
   by_run.statuses = {"CORRUPT_IMAGE"};
-  auto n = requeue(*db_, by_run, kT0);
+  auto n = requeue(*session_, by_run, kT0);
   ASSERT_TRUE(n.ok()) << n.error().message;
   EXPECT_EQ(*n, 1500);
   EXPECT_EQ(text("SELECT count(*) FROM jobs WHERE id >= 100 AND state = 'pending'"), "1500");
-  EXPECT_EQ(text(counters), text(group_by));
+  EXPECT_EQ(lines(counters), lines(group_by));
 
   JobFilter failed;
   failed.states = {"failed"};
-  n = requeue(*db_, failed, kT0);
+  n = requeue(*session_, failed, kT0);
   ASSERT_TRUE(n.ok()) << n.error().message;
   EXPECT_EQ(*n, 3000 + 2);  // the rest of the new failed jobs, and jobs 3 and 5
-  EXPECT_EQ(text(counters), text(group_by));
-  n = requeue(*db_, {}, kT0);
+  EXPECT_EQ(lines(counters), lines(group_by));
+  n = requeue(*session_, {}, kT0);
   ASSERT_TRUE(n.ok()) << n.error().message;
   EXPECT_EQ(*n, 4500 + 3);  // the new done jobs, and jobs 1, 2 and 6
   EXPECT_EQ(text("SELECT count(*) FROM jobs WHERE state <> 'pending'"), "0");
-  EXPECT_EQ(text(counters), text(group_by));
+  EXPECT_EQ(lines(counters), lines(group_by));
 }
 
-TEST_F(ReportQueries, JobDetailHasAllAttemptsOldestFirst) {
-  auto d = job_detail(*db_, 1);
+TEST_P(ReportQueries, JobDetailHasAllAttemptsOldestFirst) {
+  auto d = job_detail(*session_, 1);
   ASSERT_TRUE(d.ok());
   ASSERT_TRUE(d->has_value());
   const auto& rows = (*d)->attempt_rows;
@@ -425,18 +518,18 @@ TEST_F(ReportQueries, JobDetailHasAllAttemptsOldestFirst) {
   EXPECT_EQ(rows[0].api_status, "RATE_LIMIT_EXCEEDED");
   EXPECT_EQ(rows[2].api_status, "OK");
   EXPECT_EQ(rows[2].run_id, 1);
-  auto missing = job_detail(*db_, 999);
+  auto missing = job_detail(*session_, 999);
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(missing->has_value());
 }
 
-TEST_F(ReportQueries, CsvExportWritesHeaderAndOneRowPerJob) {
+TEST_P(ReportQueries, CsvExportWritesHeaderAndOneRowPerJob) {
   std::ostringstream out;
   CsvExportOptions options;
   options.columns = *parse_report_columns("id,source,verify_score,decision,first_attempt_at");
   JobFilter f;
   f.states = {"done", "failed"};
-  auto rows = export_csv(*db_, f, options, out);
+  auto rows = export_csv(*session_, f, options, out);
   ASSERT_TRUE(rows.ok()) << rows.error().message;
   EXPECT_EQ(*rows, 5);
   EXPECT_EQ(out.str(),
@@ -446,6 +539,165 @@ TEST_F(ReportQueries, CsvExportWritesHeaderAndOneRowPerJob) {
             "3,/a/3.jpg,,,2025-11-24T16:00:28.000Z\r\n"
             "5,\"/a/张三,\"\"5\"\".jpg\",,,2025-11-24T16:00:39.000Z\r\n"
             "6,/a/6.jpg,0.7,pass,2025-11-24T16:03:21.000Z\r\n");
+}
+
+TEST_P(ReportQueries, ASourceThatIsNotUtf8ReadsBackAsItsBytes) {
+  const std::string latin1 = "/a/caf\xE9.jpg";  // ISO-8859-1
+  auto added = session_->run(
+      "INSERT INTO jobs (id, source_kind, source, tag, state, attempts, api_status, created_at, updated_at, "
+      "finished_at) VALUES (20, 'path', ?1, 'latin1', 'failed', 1, 'CORRUPT_IMAGE', ?2, ?2, ?3)",
+      {stored(latin1), std::int64_t{kT0}, std::int64_t{kT0 + 1}});
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  JobFilter f;
+  f.tag = "latin1";
+  std::vector<std::string> sources;
+  ASSERT_TRUE(for_each_job(*session_, f, [&](const JobRowView& r) {
+                sources.emplace_back(r.source);
+                return Status::Ok();
+              }).ok());
+  EXPECT_EQ(sources, (std::vector<std::string>{latin1}));
+  auto d = job_detail(*session_, 20);
+  ASSERT_TRUE(d.ok() && d->has_value());
+  EXPECT_EQ((*d)->source, latin1);
+  auto s = summarize(*session_, f, 0.7, kT0);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_EQ(s->failures.size(), 1u);
+  EXPECT_EQ(s->failures[0].source, latin1);
+  std::ostringstream out;
+  CsvExportOptions options;
+  options.columns = *parse_report_columns("id,source");
+  ASSERT_TRUE(export_csv(*session_, f, options, out).ok());
+  EXPECT_EQ(out.str(), "id,source\r\n20," + latin1 + "\r\n");
+}
+
+TEST_P(ReportQueries, RunHistorySumsEveryRunAndFindsTheLastSuccess) {
+  exec("UPDATE runs SET requests = 7, throttled = 1 WHERE id = 1");
+  exec("UPDATE runs SET requests = 2 WHERE id = 2");
+  auto h = run_history(*session_);
+  ASSERT_TRUE(h.ok()) << h.error().message;
+  EXPECT_EQ(h->runs, 2);
+  EXPECT_EQ(h->requests, 9);
+  EXPECT_EQ(h->throttled, 1);
+  EXPECT_EQ(h->last_success_at, kT0 + 100'000);  // run 2 ran out of quota
+}
+
+#ifdef LF_REPORT_TESTS_ON_POSTGRESQL
+INSTANTIATE_TEST_SUITE_P(Postgresql, ReportQueries, ::testing::Values(StoreKind::kPostgresql), store_name);
+#else
+INSTANTIATE_TEST_SUITE_P(Sqlite, ReportQueries, ::testing::Values(StoreKind::kSqlite), store_name);
+
+// The tests below need no database: they run once, with SQLite's.
+
+// A PostgreSQL session as the report sees one: the dialect, and canned rows
+// of text for the statements that start with a given prefix (every other
+// statement returns no rows). Records the SQL it was given.
+class CannedPostgresSession : public SqlSession {
+ public:
+  using Row = std::vector<std::optional<std::string>>;
+
+  void answer(std::string prefix, std::vector<Row> rows) { canned_.emplace_back(std::move(prefix), std::move(rows)); }
+  const std::vector<std::string>& statements() const { return statements_; }
+
+  SqlDialect dialect() const override { return SqlDialect::kPostgresql; }
+  const std::string& name() const override { return name_; }
+  Status exec(std::string_view sql) override {
+    statements_.emplace_back(sql);
+    return Status::Ok();
+  }
+  Result<std::int64_t> query(std::string_view sql, const std::vector<SqlParam>&,
+                             const SqlRowCallback& on_row) override {
+    statements_.emplace_back(sql);
+    std::int64_t n = 0;
+    for (const auto& [prefix, rows] : canned_) {
+      if (!sql.starts_with(prefix)) continue;
+      for (const Row& row : rows) {
+        if (Status ok = on_row(TextRow(row)); !ok) return ok.error();
+        ++n;
+      }
+      break;
+    }
+    return n;
+  }
+  Status begin_read() override { return Status::Ok(); }
+  Status begin_write() override { return Status::Ok(); }
+  Status commit() override { return Status::Ok(); }
+  void rollback() override {}
+  bool in_transaction() const override { return false; }
+
+ private:
+  class TextRow : public SqlRow {
+   public:
+    explicit TextRow(const Row& row) : row_(row) {}
+    int columns() const override { return static_cast<int>(row_.size()); }
+    bool is_null(int c) const override { return !row_[c]; }
+    std::int64_t integer(int c) const override { return row_[c] ? std::stoll(*row_[c]) : 0; }
+    double real(int c) const override { return row_[c] ? std::stod(*row_[c]) : 0; }
+    std::string_view text(int c) const override { return row_[c] ? std::string_view(*row_[c]) : ""; }
+
+   private:
+    const Row& row_;
+  };
+
+  std::string name_ = "postgresql://lf@db.example/lf";
+  std::vector<std::pair<std::string, std::vector<Row>>> canned_;
+  std::vector<std::string> statements_;
+};
+
+TEST(ReportOnPostgresql, SourcesStoredAsHexReadAsTheirBytes) {
+  CannedPostgresSession pg;
+  const std::string latin1 = "/photos/caf\xE9.jpg";
+  const std::string stored = "\\x2f70686f746f732f636166e92e6a7067";  // encode_source_for_text(latin1)
+  using Row = CannedPostgresSession::Row;
+  pg.answer("SELECT j.id, j.source, j.source_kind,",
+            {Row{"1", stored, "path", "done", "0.9", "img", "r1", "OK", std::nullopt, "200", "1", std::nullopt,
+                 "5", "6", std::nullopt, std::nullopt, std::nullopt},
+             Row{"2", "/plain/\xE5\xBC\xA0.jpg", "path", "failed", std::nullopt, std::nullopt, std::nullopt,
+                 "CORRUPT_IMAGE", std::nullopt, "400", "1", std::nullopt, "5", "6", std::nullopt, std::nullopt,
+                 std::nullopt}});
+  std::vector<std::string> sources;
+  auto n = for_each_job(pg, {}, [&](const JobRowView& r) {
+    sources.emplace_back(r.source);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(sources, (std::vector<std::string>{latin1, "/plain/\xE5\xBC\xA0.jpg"}));
+
+  std::ostringstream csv;
+  CsvExportOptions options;
+  options.columns = *parse_report_columns("id,source");
+  ASSERT_TRUE(export_csv(pg, {}, options, csv).ok());
+  EXPECT_EQ(csv.str(), "id,source\r\n1," + latin1 + "\r\n2,/plain/\xE5\xBC\xA0.jpg\r\n");
+
+  pg.answer("SELECT id, source_kind, source,",
+            {Row{"7", "path", stored, "1", std::nullopt, "failed", "1", "0", std::nullopt, std::nullopt,
+                 std::nullopt, std::nullopt, std::nullopt, "CORRUPT_IMAGE", std::nullopt, "400", std::nullopt, "5",
+                 "6", "7", std::nullopt, std::nullopt}});
+  auto d = job_detail(pg, 7);
+  ASSERT_TRUE(d.ok() && d->has_value());
+  EXPECT_EQ((*d)->source, latin1);
+  EXPECT_TRUE((*d)->auto_rotate);
+
+  pg.answer("SELECT j.id, j.source, j.api_status,",
+            {Row{"7", stored, "CORRUPT_IMAGE", std::nullopt, "1", "7", std::nullopt}});
+  auto s = summarize(pg, {}, 0.7, kT0);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_EQ(s->failures.size(), 1u);
+  EXPECT_EQ(s->failures[0].source, latin1);
+  EXPECT_EQ(s->database, "postgresql://lf@db.example/lf");
+}
+
+TEST(ReportOnPostgresql, TextIsOrderedByBytesAsOnSqlite) {
+  CannedPostgresSession pg;
+  ASSERT_TRUE(summarize(pg, {}, 0.7, kT0).ok());
+  int ordered = 0;
+  for (const std::string& sql : pg.statements()) {
+    EXPECT_EQ(sql.find(" ? "), std::string::npos) << sql;
+    if (sql.find("GROUP BY j.api_status") != std::string::npos) {
+      EXPECT_NE(sql.find("j.api_status COLLATE \"C\" NULLS FIRST"), std::string::npos) << sql;
+      ++ordered;
+    }
+  }
+  EXPECT_EQ(ordered, 2);  // by status, and the failure reasons
 }
 
 TEST(ReportFilters, UnknownStatusListsTheValidCodes) {
@@ -475,6 +727,25 @@ TEST(ReportFilters, DescribeSaysWhatIsSelected) {
   f.min_score = 0.5;
   EXPECT_EQ(f.describe(), "state in (failed), status in (CORRUPT_IMAGE), verify_score >= 0.5");
 }
+
+TEST(ReportFilters, ParametersAreNumberedForEitherStore) {
+  JobFilter f;
+  f.states = {"done", "failed"};
+  f.statuses = {"OK"};
+  f.tag = "batch-a";
+  f.since = kT0;
+  f.run_id = 1;
+  f.min_score = 0.5;
+  const SqlConditions c = filter_conditions(f, 4);
+  EXPECT_EQ(c.where(),
+            " WHERE j.state IN (?4,?5) AND j.api_status IN (?6) AND j.tag = ?7 AND j.finished_at >= ?8"
+            " AND j.id IN (SELECT a.job_id FROM attempts a WHERE a.run_id = ?9) AND j.verify_score >= ?10");
+  ASSERT_EQ(c.params.size(), 7u);
+  EXPECT_EQ(std::get<std::string>(c.params[0]), "done");
+  EXPECT_EQ(std::get<double>(c.params[6]), 0.5);
+}
+
+#endif  // LF_REPORT_TESTS_ON_POSTGRESQL
 
 }  // namespace
 }  // namespace lf

@@ -1,6 +1,6 @@
 // What a report says about a database, as plain data: counts by state, by
 // status and by who decided, the score distribution, the pass rate at a
-// threshold, the runs (with what each saved), and the failures. Filled by report_queries (from SQLite) or by tests;
+// threshold, the runs (with what each saved), and the failures. Filled by report_queries (from either store) or by tests;
 // rendered by summary_format (text, JSON) and html_report (HTML).
 #pragma once
 
@@ -62,7 +62,7 @@ struct FailureRow {
 };
 
 struct ReportSummary {
-  std::string database;          // the file the report was made from
+  std::string database;          // where the report was made from: SqlSession::name()
   UnixMillis generated_at = 0;
   std::string filter;            // human-readable filter ("all jobs" when none)
   double threshold = 0.7;

@@ -1,33 +1,27 @@
 // Reading RunHistory from the runs table.
 #include "report/run_history.h"
 
-#include <sqlite3.h>
-
 #include <string>
 
 namespace lf {
 
-Result<RunHistory> run_history(Database& db) {
-  static constexpr const char* kSql =
-      "SELECT count(*), coalesce(sum(requests), 0), coalesce(sum(throttled), 0), "
+Result<RunHistory> run_history(SqlSession& session) {
+  // The sums cast back to BIGINT: PostgreSQL's sum(bigint) is a numeric.
+  static constexpr std::string_view kSql =
+      "SELECT count(*), CAST(coalesce(sum(requests), 0) AS BIGINT), "
+      "  CAST(coalesce(sum(throttled), 0) AS BIGINT), "
       "  (SELECT max(finished_at) FROM runs "
       "   WHERE ended_how IN ('completed', 'deadline', 'budget') AND finished_at IS NOT NULL) "
       "FROM runs";
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db.handle(), kSql, -1, &st, nullptr) != SQLITE_OK) {
-    return Error{"reading the runs table of " + db.path() + ": " + sqlite3_errmsg(db.handle())};
-  }
   RunHistory h;
-  const int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    h.runs = sqlite3_column_int64(st, 0);
-    h.requests = sqlite3_column_int64(st, 1);
-    h.throttled = sqlite3_column_int64(st, 2);
-    if (sqlite3_column_type(st, 3) != SQLITE_NULL) h.last_success_at = sqlite3_column_int64(st, 3);
-  }
-  std::string error = rc == SQLITE_ROW ? "" : sqlite3_errmsg(db.handle());
-  sqlite3_finalize(st);
-  if (rc != SQLITE_ROW) return Error{"reading the runs table of " + db.path() + ": " + error};
+  Result<std::int64_t> rows = session.query(kSql, {}, [&h](const SqlRow& r) {
+    h.runs = r.integer(0);
+    h.requests = r.integer(1);
+    h.throttled = r.integer(2);
+    h.last_success_at = r.optional_integer(3);
+    return Status::Ok();
+  });
+  if (!rows) return Error{"reading the runs table of " + session.name() + ": " + rows.error().message};
   return h;
 }
 

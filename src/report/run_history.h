@@ -3,7 +3,7 @@
 // table (a few rows per night), never jobs or attempts, so it costs the same
 // at 5,000,000 jobs as at 10.
 //
-// Not thread-safe: use from the thread that owns the Database.
+// Not thread-safe: use from the thread that owns the session.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,7 @@
 
 #include "core/job.h"
 #include "core/result.h"
-#include "store/database.h"
+#include "store/sql_session.h"
 
 namespace lf {
 
@@ -24,6 +24,6 @@ struct RunHistory {
   std::optional<UnixMillis> last_success_at;
 };
 
-Result<RunHistory> run_history(Database& db);
+Result<RunHistory> run_history(SqlSession& session);
 
 }  // namespace lf

@@ -4,6 +4,7 @@
 
 #include "store/run_log.h"
 #include "store/sqlite_run_log.h"
+#include "store/sqlite_session.h"
 #include "core/temp_dir_for_test.h"
 
 namespace lf {
@@ -13,7 +14,8 @@ TEST(RunHistory, EmptyDatabaseHasNoSuccess) {
   TempDirForTest dir;
   auto db = Database::open(dir.file("q.db"));
   ASSERT_TRUE(db.ok()) << db.error().message;
-  auto h = run_history(**db);
+  SqliteSession session(**db);
+  auto h = run_history(session);
   ASSERT_TRUE(h.ok()) << h.error().message;
   EXPECT_EQ(h->runs, 0);
   EXPECT_EQ(h->requests, 0);
@@ -34,7 +36,8 @@ TEST(RunHistory, LastSuccessIsTheNewestRunThatExitedZero) {
   finished("deadline", 2'000, 20);
   finished("out_of_quota", 3'000, 30);        // exit 75: not a success
   finished("aborted_credentials", 4'000, 0);  // exit 77
-  auto h = run_history(**db);
+  SqliteSession session(**db);
+  auto h = run_history(session);
   ASSERT_TRUE(h.ok()) << h.error().message;
   EXPECT_EQ(h->runs, 4);
   EXPECT_EQ(h->requests, 60);

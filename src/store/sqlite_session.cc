@@ -150,6 +150,10 @@ Result<std::int64_t> SqliteSession::bind_and_step(sqlite3_stmt* stmt, const std:
     }
   }
   const bool has_columns = sqlite3_column_count(stmt) > 0;
+  // sqlite3_changes64 keeps the count of the last INSERT, UPDATE or DELETE
+  // through other statements (DDL, BEGIN): it is this one's only if the
+  // total moved.
+  const std::int64_t total_before = sqlite3_total_changes64(db);
   const SqliteRow row(stmt);
   std::int64_t rows = 0;
   for (;;) {
@@ -159,7 +163,8 @@ Result<std::int64_t> SqliteSession::bind_and_step(sqlite3_stmt* stmt, const std:
     ++rows;
     if (Status ok = on_row(row); !ok) return ok.error();
   }
-  return has_columns ? rows : static_cast<std::int64_t>(sqlite3_changes64(db));
+  if (has_columns) return rows;
+  return sqlite3_total_changes64(db) == total_before ? 0 : static_cast<std::int64_t>(sqlite3_changes64(db));
 }
 
 Status SqliteSession::begin_read() {

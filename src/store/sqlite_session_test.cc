@@ -55,6 +55,11 @@ TEST_F(SqliteSessionTest, BindsEachKindOfParameterByNumber) {
   EXPECT_EQ(rows("SELECT i, r, s, typeof(i), typeof(r), typeof(s) FROM t ORDER BY rowid"),
             (Lines{"7|0.5|a'b|integer|real|text", "-|-|a'b|null|null|text"}));
   EXPECT_EQ(rows("SELECT s FROM t WHERE i = ?1", {std::int64_t{7}}), (Lines{"a'b"}));
+  // Rows changed by this statement, never the count of an earlier one.
+  EXPECT_EQ(*session_->run("CREATE INDEX t_i ON t (i)"), 0);
+  EXPECT_EQ(*session_->run("UPDATE t SET r = 1 WHERE i IS NULL"), 1);
+  EXPECT_EQ(*session_->run("UPDATE t SET r = 1 WHERE i = -1"), 0);
+  EXPECT_EQ(*session_->run("DELETE FROM t"), 2);
 }
 
 TEST_F(SqliteSessionTest, ReadsColumnsInPlaceWithNullsAsZeroAndEmpty) {

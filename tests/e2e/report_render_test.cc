@@ -15,6 +15,7 @@
 #include "report/html_report.h"
 #include "report/report_queries.h"
 #include "store/database.h"
+#include "store/sqlite_session.h"
 
 namespace lf {
 namespace {
@@ -97,7 +98,8 @@ TEST_F(ReportRender, ReportFromAFilledDatabaseRendersWithoutConsoleMessages) {
            CASE state WHEN 'done' THEN 'done' ELSE 'permanent_failure' END
     FROM jobs WHERE finished_at IS NOT NULL;
   )sql").ok());
-  auto summary = summarize(**db, {}, 0.7, 1764100000000);
+  SqliteSession session(**db);
+  auto summary = summarize(session, {}, 0.7, 1764100000000);
   ASSERT_TRUE(summary.ok()) << summary.error().message;
   const fs::path page = dir_ / "report.html";
   {
