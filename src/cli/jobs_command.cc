@@ -14,7 +14,6 @@
 #include "cli/report_filter_flags.h"
 #include "report/iso_time.h"
 #include "report/report_queries.h"
-#include "store/sqlite_session.h"
 
 namespace lf {
 namespace {
@@ -149,9 +148,9 @@ struct ShowFlags {
 int run_show(const GlobalOptions& global, const ShowFlags& flags) {
   Result<Config> config = effective_config(global);
   if (!config) return fail(config.error(), kExitUsage);
-  auto db = open_database(*config, /*create=*/false);
-  if (!db) return fail(db.error(), kExitDatabase);
-  SqliteSession session(**db);
+  auto store = open_store(*config, /*create=*/false);
+  if (!store) return fail(store.error(), kExitDatabase);
+  SqlSession& session = (*store)->sql();
   Result<std::optional<JobDetail>> detail = job_detail(session, flags.id);
   if (!detail) return fail(detail.error(), kExitDatabase);
   if (!detail->has_value()) {
@@ -174,9 +173,9 @@ int run_list(const GlobalOptions& global, const ListFlags& flags) {
   if (!config) return fail(config.error(), kExitUsage);
   Result<JobFilter> filter = to_filter(flags.filter);
   if (!filter) return fail(filter.error(), kExitUsage);
-  auto db = open_database(*config, /*create=*/false);
-  if (!db) return fail(db.error(), kExitDatabase);
-  SqliteSession session(**db);
+  auto store = open_store(*config, /*create=*/false);
+  if (!store) return fail(store.error(), kExitDatabase);
+  SqlSession& session = (*store)->sql();
   // One row past the limit tells whether there are more.
   JobScanOptions scan;
   if (flags.limit > 0) scan.limit = flags.limit + 1;

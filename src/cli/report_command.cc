@@ -24,7 +24,6 @@
 #include "report/html_report.h"
 #include "report/report_queries.h"
 #include "report/summary_format.h"
-#include "store/sqlite_session.h"
 
 namespace lf {
 namespace {
@@ -122,9 +121,9 @@ int run_report(const GlobalOptions& global, const ReportFlags& flags) {
     return fail(Error{"--excel (a UTF-8 byte order mark for Excel) applies to --format csv only"}, kExitUsage);
   }
 
-  auto db = open_database(*config, /*create=*/false);
-  if (!db) return fail(db.error(), kExitDatabase);
-  SqliteSession session(**db);
+  auto store = open_store(*config, /*create=*/false);
+  if (!store) return fail(store.error(), kExitDatabase);
+  SqlSession& session = (*store)->sql();
   auto output = ReportOutput::open(flags.output);
   if (!output) return fail(output.error(), kExitUsage);
   std::ostream& out = (*output)->stream();
@@ -132,7 +131,9 @@ int run_report(const GlobalOptions& global, const ReportFlags& flags) {
   if (flags.format == "csv") {
     // The export reads each page once, in order: a small page cache keeps
     // memory flat instead of filling the store's 64 MiB cache.
-    if (Status s = (*db)->exec("PRAGMA cache_size = -8192"); !s) return fail(s.error(), kExitDatabase);
+    if (Database* db = (*store)->sqlite()) {
+      if (Status s = db->exec("PRAGMA cache_size = -8192"); !s) return fail(s.error(), kExitDatabase);
+    }
     CsvExportOptions options;
     options.columns = columns;
     options.threshold = threshold;

@@ -12,7 +12,6 @@
 #include "cli/exit_codes.h"
 #include "cli/report_filter_flags.h"
 #include "report/report_queries.h"
-#include "store/sqlite_session.h"
 
 namespace lf {
 namespace {
@@ -40,9 +39,9 @@ int run_retry(const GlobalOptions& global, const RetryFlags& flags) {
                   kExitUsage);
     }
   }
-  auto db = open_database(*config, /*create=*/false);
-  if (!db) return fail(db.error(), kExitDatabase);
-  SqliteSession session(**db);
+  auto store = open_store(*config, /*create=*/false);
+  if (!store) return fail(store.error(), kExitDatabase);
+  SqlSession& session = (*store)->sql();
 
   if (flags.dry_run) {
     JobFilter finished = *filter;

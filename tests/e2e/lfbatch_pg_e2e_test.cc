@@ -239,6 +239,18 @@ TEST_F(PgRunE2E, StatusAndReportReadThePostgresqlQueue) {
   ASSERT_FALSE(status.is_discarded()) << last_out_;
   EXPECT_EQ(status["total"], 30);
   EXPECT_EQ(status["by_state"]["done"], 30);
+  // The CSV: a header and a row per job, each with its source.
+  ASSERT_EQ(run_sync({"report", "--db", url()}), 0) << last_err_;
+  EXPECT_EQ(lines_of(last_out_).size(), 31u) << last_out_;
+  EXPECT_NE(last_out_.find(dir_.path() + "/imgs/7.png"), std::string::npos);
+  ASSERT_EQ(run_sync({"report", "--db", url(), "--format", "json"}), 0) << last_err_;
+  auto summary = nlohmann::json::parse(last_out_, nullptr, false);
+  ASSERT_FALSE(summary.is_discarded()) << last_out_;
+  // Re-queue them all, and a second run answers them again.
+  ASSERT_EQ(run_sync({"retry", "--db", url(), "--state", "done"}), 0) << last_err_;
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM jobs WHERE state = 'pending'"), 30);
+  ASSERT_EQ(run_sync(run_args(emu.port(), {"--concurrency", "4", "--no-reuse"})), 0) << last_err_;
+  EXPECT_EQ(db_->scalar("SELECT count(*) FROM jobs WHERE state = 'done'"), 30);
 }
 
 TEST_F(PgRunE2E, AQueueNeverInitialisedSaysToRunInit) {
