@@ -70,14 +70,19 @@ Status PgAccountLimits::ensure_row() {
 }
 
 Result<AccountState> PgAccountLimits::draw(const AccountDraw& draw) {
-  // Every SET expression reads the row as it was before the statement, so
-  // LEAST(tokens, ?2) is the same number in all three places and last_drawn
-  // tells this draw what it took; the row lock serialises the runners.
+  // A draw takes what it wants, but at most half of what the bucket holds
+  // (at least one): runners drawing one after the other in a tick all get
+  // some, whatever their phase; the leader's bucket (three ticks' worth)
+  // leaves room for it. Every SET expression reads the row as it was before
+  // the statement, so the take is the same number in all three places and
+  // last_drawn tells this draw what it took; the row lock serialises the
+  // runners.
+  static const std::string take = "LEAST(tokens, ?2, GREATEST(1, (tokens + 1) / 2))";
   static const std::string sql =
       "UPDATE account_limits SET"
-      " tokens = tokens - LEAST(tokens, ?2),"
-      " last_drawn = LEAST(tokens, ?2),"
-      " drawn = drawn + LEAST(tokens, ?2),"
+      " tokens = tokens - " + take + ","
+      " last_drawn = " + take + ","
+      " drawn = drawn + " + take + ","
       " admitted = admitted + ?3,"
       " throttled = throttled + (SELECT count(*) FROM unnest(?4::bigint[]) AS t(sent_at)"
       "                          WHERE t.sent_at >= coalesce(last_decrease_at, 0)),"
@@ -129,32 +134,40 @@ Status PgAccountLimits::release_lead() {
   return Status::Ok();
 }
 
-Result<std::int64_t> PgAccountLimits::publish(const LeaderPublication& p) {
+Result<LeaderPublished> PgAccountLimits::publish(const LeaderPublication& p) {
   // tokens only shrink between the leader's draw and this statement (only
   // the leader adds), so the mint fits; LEAST keeps the bucket's bound also
-  // when it shrank.
+  // when it shrank. The leader's own take is drawn as any draw, from the
+  // bucket after the mint.
+  static const std::string after_mint = "GREATEST(0, LEAST(tokens + ?2, ?3))";
+  static const std::string take =
+      "LEAST(" + after_mint + ", ?8, GREATEST(1, (" + after_mint + " + 1) / 2))";
   static const std::string sql =
       "UPDATE account_limits SET"
-      " tokens = GREATEST(0, LEAST(tokens + ?2, ?3)),"
-      " minted = minted + (GREATEST(0, LEAST(tokens + ?2, ?3)) - tokens),"
+      " tokens = " + after_mint + " - " + take + ","
+      " minted = minted + (" + after_mint + " - tokens),"
+      " drawn = drawn + " + take + ","
+      " last_drawn = " + take + ","
       " bucket = ?3, rate = ?4, last_limit = ?5,"
       " last_decrease_at = coalesce(?6::bigint, last_decrease_at),"
       " leader_since = CASE WHEN leader IS DISTINCT FROM ?7 THEN " + kNowMs +
       "                ELSE leader_since END,"
       " leader = ?7, refilled_at = " + kNowMs + ", updated_at = " + kNowMs +
-      " WHERE account = ?1 RETURNING throttled";
-  std::optional<std::int64_t> throttled;
+      " WHERE account = ?1 RETURNING throttled, last_drawn";
+  std::optional<LeaderPublished> published;
   Result<std::int64_t> rows = session_.query(
       sql,
       {account_, p.mint, p.bucket, p.rate, p.last_limit, optional_param(p.last_decrease_at),
-       p.leader},
+       p.leader, p.want},
       [&](const SqlRow& row) {
-        throttled = row.integer(0);
+        published = LeaderPublished{row.integer(0), row.integer(1)};
         return Status::Ok();
       });
   if (!rows) return rows.error();
-  if (!throttled) return Error{"the account's row in account_limits on " + session_.name() + " is gone"};
-  return *throttled;
+  if (!published) {
+    return Error{"the account's row in account_limits on " + session_.name() + " is gone"};
+  }
+  return *published;
 }
 
 Result<AccountState> PgAccountLimits::read() {

@@ -62,6 +62,15 @@ struct LeaderPublication {
   double rate = 0;
   double last_limit = 0;
   std::optional<std::int64_t> last_decrease_at;  // nothing: unchanged
+  // The leader's own draw, taken after the mint (as AccountDraw::want): a
+  // leader drawing before it would find the bucket emptied by the others.
+  std::int64_t want = 0;
+};
+
+// What a publication leaves.
+struct LeaderPublished {
+  std::int64_t throttled = 0;  // the counter (SharedRateLeader::on_published)
+  std::int64_t granted = 0;    // tokens the leader took
 };
 
 class PgAccountLimits {
@@ -87,10 +96,9 @@ class PgAccountLimits {
   Result<bool> try_lead();
   Status release_lead();
 
-  // The leader's tick: mints and publishes. Returns the throttled counter
-  // as the statement left it (SharedRateLeader::on_published).
+  // The leader's tick: mints, publishes, and takes its own draw.
   // REQUIRES: try_lead() returned true on this session.
-  Result<std::int64_t> publish(const LeaderPublication& publication);
+  Result<LeaderPublished> publish(const LeaderPublication& publication);
 
   // The row as it is, without changing it (granted = 0).
   Result<AccountState> read();
