@@ -7,8 +7,8 @@
 namespace lf {
 
 SharedRateLeader::SharedRateLeader(RateControllerOptions options, TimePoint now,
-                                   RateControllerResume resume)
-    : options_(options), controller_(options, now, resume) {}
+                                   RateControllerResume resume, Duration tick)
+    : options_(options), tick_(tick), controller_(options, now, resume) {}
 
 void SharedRateLeader::on_counters(std::int64_t admitted_total, std::int64_t throttled_total,
                                    TimePoint now) {
@@ -42,7 +42,8 @@ void SharedRateLeader::on_published(std::int64_t throttled_total) {
 std::int64_t SharedRateLeader::bucket_size() const {
   if (!controller_.limiting()) return kUnlimitedBucket;
   const double burst = options_.burst > 0 ? options_.burst : std::max(2.0, controller_.rate() / 10);
-  return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(burst)));
+  const double ticks = 3 * controller_.rate() * std::chrono::duration<double>(tick_).count();
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(std::max(burst, ticks))));
 }
 
 std::int64_t SharedRateLeader::mint(std::int64_t tokens, TimePoint now) {

@@ -35,7 +35,9 @@ class SharedRateLeader {
   // A new leader at `now`, going on from where the previous one left
   // (`resume`, as published in the row; a resume without a rate: the
   // account's first leader, which starts as a lone runner would).
-  SharedRateLeader(RateControllerOptions options, TimePoint now, RateControllerResume resume);
+  // `tick`: how often the caller mints (sizes the bucket).
+  SharedRateLeader(RateControllerOptions options, TimePoint now, RateControllerResume resume,
+                   Duration tick = std::chrono::milliseconds(50));
 
   // The row's counters (totals since the row was made), read at `now`. The
   // first call only takes them as the baseline (answers before this leader
@@ -63,7 +65,10 @@ class SharedRateLeader {
   void pause_until(TimePoint until) { controller_.pause_until(until); }
 
   // The bucket's size: the controller's burst (RateControllerOptions::burst,
-  // else max(2, rate / 10)), kUnlimitedBucket while it does not limit.
+  // else max(2, rate / 10)), and at least three ticks' worth at the rate:
+  // the runners draw at most half of what it holds at a time (so that every
+  // runner drawing gets some), and a bucket of two ticks or less would then
+  // cap the rate they get. kUnlimitedBucket while it does not limit.
   std::int64_t bucket_size() const;
 
   double rate() const { return controller_.rate(); }
@@ -77,6 +82,7 @@ class SharedRateLeader {
 
  private:
   RateControllerOptions options_;
+  Duration tick_;
   RateController controller_;
   bool have_baseline_ = false;
   std::int64_t admitted_seen_ = 0;

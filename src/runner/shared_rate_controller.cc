@@ -258,6 +258,7 @@ bool SharedRateController::tick(PgAccountLimits& limits) {
   // The lead: tried when the leader's heartbeat is old (or there is none).
   const bool leader_stale =
       !row.refilled_at || row.now - *row.refilled_at > options_.leader_stale_after.count();
+  if (!leader_stale) lock_refused_since_.reset();
   if (!leader_ && leader_stale && received >= next_lead_try_) {
     next_lead_try_ = received + options_.leader_stale_after;
     Result<bool> took = limits.try_lead();
@@ -265,7 +266,28 @@ bool SharedRateController::tick(PgAccountLimits& limits) {
       log_failure(took.error().message);
       return false;
     }
+    if (!*took) {
+      if (!lock_refused_since_) lock_refused_since_ = received;
+      if (received - *lock_refused_since_ >= options_.leader_dead_after) {
+        lock_refused_since_.reset();
+        Result<std::int64_t> ended = limits.depose_leader();
+        if (!ended) {
+          log_failure(ended.error().message);
+          return false;
+        }
+        if (*ended > 0) {
+          spdlog::warn("shared rate of {}: the leader ({}) held the lead without a heartbeat "
+                       "for {} ms; its database session was ended",
+                       options_.account, row.leader.empty() ? "unnamed" : row.leader,
+                       options_.leader_dead_after.count());
+          next_lead_try_ = received;  // take it at the next tick
+          std::lock_guard lock(mu_);
+          ++stats_.deposed;
+        }
+      }
+    }
     if (*took) {
+      lock_refused_since_.reset();
       leader_ = std::make_unique<SharedRateLeader>(
           options_.rate, received, RateControllerResume{row.rate, row.last_limit}, options_.tick);
       published_decrease_.reset();

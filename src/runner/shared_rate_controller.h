@@ -18,7 +18,10 @@
 //    (core/shared_rate_leader.h). When its heartbeat (the row's refilled_at)
 //    is older than `leader_stale_after`, the others try the lock; the server
 //    drops it with a dead leader's connection, and the next one to take it
-//    resumes from the published rate and last limit (no slow start).
+//    resumes from the published rate and last limit (no slow start). A
+//    leader that holds the lock but does not tick for `leader_dead_after`
+//    (stopped, or cut off without the server noticing) has its session
+//    ended by the next runner, which then takes over.
 //  So a throttle any runner sees slows them all within a tick or two, and
 //  the account's limit is found once, not once per runner.
 //
@@ -75,6 +78,9 @@ struct SharedRateOptions {
   std::chrono::milliseconds idle_tick{250};
   std::int64_t max_draw = 500;                           // tokens per draw at most
   std::chrono::milliseconds leader_stale_after{500};     // heartbeat age before a takeover try
+  // A leader that holds the lock without a heartbeat this long is deposed
+  // (its session ended by the server, PgAccountLimits::depose_leader).
+  std::chrono::milliseconds leader_dead_after{5000};
   std::chrono::milliseconds fallback_after{3000};        // without a tick: a local controller
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{5000};
@@ -101,6 +107,7 @@ struct SharedRateStats {
   std::int64_t failed_ticks = 0;
   std::int64_t connects = 0;    // successful connections, the first included
   std::int64_t lead_terms = 0;  // times this runner became the leader
+  std::int64_t deposed = 0;     // leaders without a heartbeat whose session this runner ended
   std::int64_t drawn = 0;       // tokens this runner took from the row
   std::int64_t spent = 0;       // of those, spent on requests
   std::int64_t held = 0;        // held now
@@ -183,6 +190,7 @@ class SharedRateController {
   std::unique_ptr<SharedRateLeader> leader_;
   std::optional<TimePoint> published_decrease_;
   TimePoint next_lead_try_{};
+  std::optional<TimePoint> lock_refused_since_;  // the heartbeat stale, the lock held by another
 
   std::thread thread_;
 };

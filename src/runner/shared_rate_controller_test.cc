@@ -272,6 +272,21 @@ TEST_F(SharedRate, ALeaderWhoseConnectionDiesIsReplacedAndReconnects) {
   EXPECT_TRUE(now_leading == "a" || now_leading == "b") << now_leading;
 }
 
+TEST_F(SharedRate, ALeaderHoldingTheLockWithoutAHeartbeatIsDeposed) {
+  // A session holds the account's lock and never ticks (a stopped leader).
+  std::unique_ptr<PgSession> hung = db_.connect();
+  ASSERT_TRUE(hung);
+  Result<bool> held = PgAccountLimits(*hung, kAccount).try_lead();
+  ASSERT_TRUE(held.ok() && *held);
+  SharedRateOptions options = options_for("a", 100);
+  options.leader_dead_after = 1000ms;
+  SharedRateController runner(options, connector_to(db_.url()));
+  ASSERT_TRUE(eventually([&] { return runner.leading(); }));
+  EXPECT_EQ(runner.stats().deposed, 1);
+  EXPECT_FALSE(hung->run("SELECT 1").ok());
+  EXPECT_TRUE(hung->connection_lost());
+}
+
 TEST_F(SharedRate, ARetryAfterGivenToOneRunnerPausesAll) {
   std::vector<std::unique_ptr<SharedRateController>> runners;
   for (const char* name : {"a", "b"}) runners.push_back(start(name, 100));

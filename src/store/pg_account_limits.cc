@@ -134,6 +134,26 @@ Status PgAccountLimits::release_lead() {
   return Status::Ok();
 }
 
+Result<std::int64_t> PgAccountLimits::depose_leader() {
+  // pg_locks shows a bigint advisory key as its high half (classid) and low
+  // half (objid), objsubid 1.
+  static const std::string sql =
+      "WITH k AS (SELECT (" + std::string(kLeaderLockKey) + ")::bigint AS key)"
+      " SELECT count(*) FILTER (WHERE pg_terminate_backend(l.pid)) FROM pg_locks l, k"
+      " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+      " AND l.pid <> pg_backend_pid()"
+      " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+      " AND l.classid::bigint = ((k.key >> 32) & 4294967295)"
+      " AND l.objid::bigint = (k.key & 4294967295)";
+  std::int64_t ended = 0;
+  Result<std::int64_t> rows = session_.query(sql, {account_}, [&](const SqlRow& row) {
+    ended = row.integer(0);
+    return Status::Ok();
+  });
+  if (!rows) return rows.error();
+  return ended;
+}
+
 Result<LeaderPublished> PgAccountLimits::publish(const LeaderPublication& p) {
   // tokens only shrink between the leader's draw and this statement (only
   // the leader adds), so the mint fits; LEAST keeps the bucket's bound also

@@ -95,6 +95,13 @@ class PgAccountLimits {
   // ends or release_lead().
   Result<bool> try_lead();
   Status release_lead();
+  // Ends the session that holds the lead (pg_terminate_backend), for a
+  // leader that holds the lock but no longer ticks (a stopped process, a
+  // host cut off from the server before the server noticed): the server
+  // then drops its lock. Returns how many sessions it ended (0 or 1).
+  // Needs the role of the leader's session or pg_signal_backend: runners
+  // normally connect as the same role.
+  Result<std::int64_t> depose_leader();
 
   // The leader's tick: mints, publishes, and takes its own draw.
   // REQUIRES: try_lead() returned true on this session.
