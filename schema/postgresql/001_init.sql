@@ -5,6 +5,11 @@
 -- (lease_expires_at, runs.alive_at) are the database server's clock, never a
 -- runner's, so the runners' hosts need not agree on the time.
 
+-- The server's clock in the unit of every timestamp: lease times are taken
+-- from it.
+CREATE FUNCTION lfbatch_now_ms() RETURNS BIGINT LANGUAGE sql VOLATILE AS
+  $$ SELECT (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT $$;
+
 CREATE TABLE runs (
   id                BIGSERIAL PRIMARY KEY,
   started_at        BIGINT NOT NULL,

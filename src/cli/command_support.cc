@@ -32,6 +32,16 @@ Result<std::unique_ptr<Database>> open_database(const Config& config, bool creat
   return Database::open(config.database, create);
 }
 
+Result<std::unique_ptr<Store>> open_store(const Config& config, bool create) {
+  return Store::open(config.database, create);
+}
+
+std::string store_display_name(const Config& config) {
+  if (is_postgresql_url(config.database)) return url_without_password(config.database);
+  std::error_code ec;
+  return std::filesystem::absolute(config.database, ec).lexically_normal().string();
+}
+
 UnixMillis now_millis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())

@@ -11,6 +11,7 @@
 #include "core/job.h"
 #include "core/result.h"
 #include "store/database.h"
+#include "store/store.h"
 
 namespace lf {
 
@@ -21,6 +22,14 @@ Result<Config> effective_config(const GlobalOptions& global);
 // Opens the database `config.database`. With `create` false, a missing file
 // is an error that says to run `lfbatch init`.
 Result<std::unique_ptr<Database>> open_database(const Config& config, bool create);
+
+// Opens the store `config.database` names: an SQLite file or a
+// postgresql:// URL (store/store.h). `create` as Store::open.
+Result<std::unique_ptr<Store>> open_store(const Config& config, bool create);
+
+// How a command names the store in what it prints: an SQLite file's
+// absolute path, a PostgreSQL URL without its password.
+std::string store_display_name(const Config& config);
 
 // Wall-clock now, in the unit of every database timestamp.
 UnixMillis now_millis();

@@ -24,6 +24,7 @@
 #include "cli/command_support.h"
 #include "cli/exit_codes.h"
 #include "store/job_queue.h"
+#include "store/sqlite_job_queue.h"
 
 namespace lf {
 namespace {
@@ -84,6 +85,22 @@ void check_credentials(const Config& config, CheckLog& log) {
 }
 
 void check_database(const Config& config, CheckLog& log) {
+  if (is_postgresql_url(config.database)) {
+    auto store = open_store(config, /*create=*/false);
+    if (!store) {
+      log.line(Verdict::kFail, "database", store.error().message,
+               "create the database (createdb), run `lfbatch init --db URL`, and put its "
+               "password in ~/.pgpass or PGPASSFILE (never in a flag)");
+      return;
+    }
+    auto counts = (*store)->queue().counts(now_millis());
+    std::string jobs =
+        counts ? fmt::format("; {} jobs, {} due now", counts->total, counts->due_now) : "";
+    log.line(Verdict::kOk, "database",
+             fmt::format("{} answers (PostgreSQL), schema version {}{}", (*store)->name(),
+                         (*store)->schema_version(), jobs));
+    return;
+  }
   auto db = open_database(config, /*create=*/false);
   if (!db) {
     log.line(Verdict::kFail, "database", db.error().message,
@@ -102,7 +119,7 @@ void check_database(const Config& config, CheckLog& log) {
              "(SQLite writes its -wal and -shm files beside the database)");
     return;
   }
-  JobQueue queue(**db);
+  SqliteJobQueue queue(**db);
   auto counts = queue.counts(now_millis());
   std::string jobs = counts ? fmt::format("; {} jobs, {} due now", counts->total, counts->due_now) : "";
   log.line(Verdict::kOk, "database",

@@ -65,9 +65,9 @@ int run_enqueue(const GlobalOptions& global, const EnqueueArgs& args) {
   }
   Result<Config> config = effective_config(global);
   if (!config) return fail(config.error(), kExitUsage);
-  auto db = open_database(*config, /*create=*/false);
-  if (!db) return fail(db.error(), kExitDatabase);
-  JobQueue queue(**db);
+  auto store = open_store(*config, /*create=*/false);
+  if (!store) return fail(store.error(), kExitDatabase);
+  JobQueue& queue = (*store)->queue();
 
   ScanOptions options;
   options.recursive = args.recursive;

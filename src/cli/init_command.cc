@@ -11,6 +11,7 @@
 #include "cli/command_support.h"
 #include "cli/exit_codes.h"
 #include "store/runner_lock.h"
+#include "store/sqlite_store.h"
 #include "store/unsaved_results.h"
 
 namespace lf {
@@ -22,6 +23,21 @@ void register_init_command(CLI::App& app, GlobalOptions& global, int& exit_code)
     Result<Config> config = effective_config(global);
     if (!config) {
       exit_code = fail(config.error(), kExitUsage);
+      return;
+    }
+    if (is_postgresql_url(config->database)) {
+      // Tables in an existing database (lfbatch creates no databases); the
+      // runners store their own unsaved answers (unsaved_results.h).
+      auto store = open_store(*config, /*create=*/true);
+      if (!store) {
+        exit_code = fail(store.error(), kExitDatabase);
+        return;
+      }
+      if (!global.quiet) {
+        fmt::print("Ready: database {} (PostgreSQL, schema version {})\n", (*store)->name(),
+                   (*store)->schema_version());
+      }
+      exit_code = kExitOk;
       return;
     }
     std::error_code ec;
@@ -42,7 +58,7 @@ void register_init_command(CLI::App& app, GlobalOptions& global, int& exit_code)
         lock_refused = taken.error().message;
       }
     }
-    auto db = open_database(*config, /*create=*/true);
+    auto db = SqliteStore::open(config->database, /*create=*/true);
     if (!db) {
       exit_code = fail(db.error(), kExitDatabase);
       return;

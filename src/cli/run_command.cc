@@ -42,6 +42,7 @@ struct RunArgs {
   bool send_file_names = false;
   std::string image_id_max_age;  // empty: the config's
   std::string metrics_file;  // --metrics-file; empty: the config's metrics_file
+  std::string lease;         // --lease; empty: the config's lease_seconds
 };
 
 // The run's settings as recorded in runs.settings: what a reader of a report
@@ -120,6 +121,15 @@ Result<RunOptions> run_options(const Config& config, const Credentials& credenti
   if (args.max_requests < 0) return Error{"--max-requests must be >= 0 (0: no budget)"};
   o.max_requests = args.max_requests;
   o.lease_millis = config.lease_seconds * 1000;
+  if (!args.lease.empty()) {
+    auto d = parse_duration(args.lease);
+    if (!d) return Error{"--lease: " + d.error().message};
+    if (d->count() < 2000) {
+      return Error{"--lease " + args.lease + ": give at least 2s (leases are renewed every "
+                   "quarter of it)"};
+    }
+    o.lease_millis = d->count();
+  }
   {
     auto d = parse_duration(args.db_patience);
     if (!d) return Error{"--db-patience: " + d.error().message};
@@ -186,8 +196,8 @@ int run_run(const GlobalOptions& global, const RunArgs& args, std::optional<Fini
   Result<Config> config = effective_config(global);
   if (!config) return fail(config.error(), kExitUsage);
   {
-    auto db = open_database(*config, /*create=*/false);
-    if (!db) return fail(db.error(), kExitDatabase);
+    auto store = open_store(*config, /*create=*/false);
+    if (!store) return fail(store.error(), kExitDatabase);
   }
   Result<Credentials> credentials = load_credentials(*config);
   if (!credentials) return fail(credentials.error(), kExitConfig);
@@ -261,6 +271,10 @@ void register_run_command(CLI::App& app, GlobalOptions& global, int& exit_code) 
                   "How long the database may stay unwritable (locked by another process, disk "
                   "full) before the run stops with exit 3; answers meanwhile are saved beside it "
                   "and stored by the next run (default 60s)");
+  cmd->add_option("--lease", args->lease,
+                  "How long a job stays leased to this run without a renewal (renewed every "
+                  "quarter of it); with several runners on PostgreSQL, how soon a killed "
+                  "runner's jobs go to the others (default: config lease_seconds, 120s)");
   cmd->add_flag("--no-reuse", args->no_reuse,
                 "Verify every job for real: never take an earlier answer for identical content "
                 "(identical files in this run still share one request)");

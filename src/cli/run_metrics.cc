@@ -8,6 +8,7 @@
 #include "core/api_status.h"
 #include "report/run_history.h"
 #include "store/job_queue.h"
+#include "store/sqlite_job_queue.h"
 
 namespace lf {
 namespace {
@@ -32,7 +33,7 @@ void add_database_figures(const Config& config, RunMetrics& m) {
     spdlog::debug("metrics file: no queue figures: {}", db.error().message);
     return;
   }
-  JobQueue queue(**db);
+  SqliteJobQueue queue(**db);
   auto counts = queue.counts(now_millis());
   auto history = run_history(**db);
   if (!counts || !history) {

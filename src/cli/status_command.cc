@@ -97,21 +97,28 @@ void register_status_command(CLI::App& app, GlobalOptions& global, int& exit_cod
       exit_code = fail(config.error(), kExitUsage);
       return;
     }
-    auto db = open_database(*config, /*create=*/false);
-    if (!db) {
-      exit_code = fail(db.error(), kExitDatabase);
+    auto store = open_store(*config, /*create=*/false);
+    if (!store) {
+      exit_code = fail(store.error(), kExitDatabase);
       return;
     }
-    JobQueue queue(**db);
-    Result<QueueCounts> counts = queue.counts(now_millis());
+    Result<QueueCounts> counts = (*store)->queue().counts(now_millis());
     if (!counts) {
       exit_code = fail(counts.error(), kExitDatabase);
       return;
     }
-    std::error_code ec;
-    const std::string where = std::filesystem::absolute(config->database, ec).lexically_normal().string();
-    const std::string unsaved_path = unsaved_results_path(config->database);
-    const std::int64_t unsaved = count_unsaved_results(unsaved_path);
+    const std::string where = store_display_name(*config);
+    std::string unsaved_path = unsaved_results_path(config->database);
+    std::int64_t unsaved = 0;
+    if ((*store)->shared()) {
+      // One file per run of this host (unsaved_results.h).
+      for (const UnsavedFile& file : unsaved_results_files(config->database)) {
+        unsaved += count_unsaved_results(file.path);
+        unsaved_path = std::filesystem::path(file.path).parent_path().string();
+      }
+    } else {
+      unsaved = count_unsaved_results(unsaved_path);
+    }
     fmt::print("{}", *json ? status_json(*counts, unsaved)
                            : status_table(where, *counts, unsaved, unsaved_path));
     exit_code = kExitOk;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "store/run_log.h"
+#include "store/sqlite_run_log.h"
 #include "core/temp_dir_for_test.h"
 
 namespace lf {
@@ -23,7 +24,7 @@ TEST(RunHistory, LastSuccessIsTheNewestRunThatExitedZero) {
   TempDirForTest dir;
   auto db = Database::open(dir.file("q.db"));
   ASSERT_TRUE(db.ok()) << db.error().message;
-  RunLog log(**db);
+  SqliteRunLog log(**db);
   auto finished = [&](const char* how, UnixMillis end, std::int64_t requests) {
     RunId id = log.start_run("{}", "h", 1, end - 100).value();
     ASSERT_TRUE(log.add_counts(id, requests, 0, 0, 0, 1).ok());

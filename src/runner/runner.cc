@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -40,6 +41,7 @@
 #include "store/database.h"
 #include "store/job_queue.h"
 #include "store/run_log.h"
+#include "store/store.h"
 #include "store/runner_lock.h"
 #include "store/unsaved_results.h"
 
@@ -50,8 +52,6 @@ using asio::awaitable;
 using asio::use_awaitable;
 using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-std::string lease_owner_of(RunId run_id) { return fmt::format("run-{}", run_id); }
 
 namespace {
 
@@ -1080,57 +1080,93 @@ FinishedRun run_queue(const RunOptions& options) {
   // error code, never a signal that kills the process.
   ::signal(SIGPIPE, SIG_IGN);
 
-  // Taken before the database is opened and, declared first, released after
-  // it is closed: closing the lock's descriptor of the file while SQLite has
-  // it open in this process would drop SQLite's own locks (runner_lock.h).
-  Result<RunnerLock> lock = RunnerLock::acquire(options.db_path);
-  if (!lock) {
-    // Held by another run (exit 69), or no database to lock (a store error).
-    const bool held = RunnerLock::holder(options.db_path).has_value();
-    return failed_start(held ? RunEnd::kLocked : RunEnd::kStoreError, lock.error().message);
+  // SQLite: one run per database. The lock is taken before the database is
+  // opened and, declared first, released after it is closed: closing the
+  // lock's descriptor of the file while SQLite has it open in this process
+  // would drop SQLite's own locks (runner_lock.h). PostgreSQL: many runs at
+  // once, each alive by its heartbeat.
+  std::optional<RunnerLock> lock;
+  if (!is_postgresql_url(options.db_path)) {
+    Result<RunnerLock> acquired = RunnerLock::acquire(options.db_path);
+    if (!acquired) {
+      // Held by another run (exit 69), or no database to lock (a store error).
+      const bool held = RunnerLock::holder(options.db_path).has_value();
+      return failed_start(held ? RunEnd::kLocked : RunEnd::kStoreError,
+                          acquired.error().message);
+    }
+    lock.emplace(std::move(acquired).value());
   }
 
-  Result<std::unique_ptr<Database>> db = Database::open(options.db_path, /*create=*/false);
-  if (!db) return failed_start(RunEnd::kStoreError, db.error().message);
-  JobQueue queue(**db);
-  RunLog log(**db);
+  Result<std::unique_ptr<Store>> opened = Store::open(options.db_path, /*create=*/false);
+  if (!opened) return failed_start(RunEnd::kStoreError, opened.error().message);
+  Store& store = **opened;
+  JobQueue& queue = store.queue();
+  RunLog& log = store.log();
 
-  // Holding the lock proves no other run is alive. First store the answers
-  // an earlier run could not commit (their leases are still held by their
-  // dead owners); then every attempt an unfinished run sent without storing
-  // its answer is in doubt, every lease it left is orphaned: put those jobs
-  // back and mark the runs crashed; then recover any other expired lease.
   UnixMillis now = wall_now();
   const std::string unsaved_path = unsaved_results_path(options.db_path);
-  auto imported = import_unsaved_results(**db, unsaved_path, now);
-  if (!imported) return failed_start(RunEnd::kStoreError, imported.error().message);
-  if (imported->imported + imported->already_stored + imported->unreadable > 0) {
-    spdlog::warn("stored {} answers an earlier run could not ({} were stored already, {} "
-                 "unreadable lines) from {}",
-                 imported->imported, imported->already_stored, imported->unreadable,
-                 unsaved_path);
+  UnsavedImport imported;
+  if (!store.shared()) {
+    // Holding the lock proves no other run is alive. First store the
+    // answers an earlier run could not commit (their leases are still held
+    // by their dead owners); then every attempt an unfinished run sent
+    // without storing its answer is in doubt, every lease it left is
+    // orphaned: put those jobs back and mark the runs crashed.
+    auto import = import_unsaved_results(store, unsaved_path, now);
+    if (!import) return failed_start(RunEnd::kStoreError, import.error().message);
+    imported = *import;
+    if (imported.imported + imported.already_stored + imported.unreadable > 0) {
+      spdlog::warn("stored {} answers an earlier run could not ({} were stored already, {} "
+                   "unreadable lines) from {}",
+                   imported.imported, imported.already_stored, imported.unreadable,
+                   unsaved_path);
+    }
   }
-  auto recent = log.recent_runs(100);
-  if (!recent) return failed_start(RunEnd::kStoreError, recent.error().message);
   std::int64_t recovered = 0;
   std::int64_t in_doubt = 0;
-  for (const RunRecord& r : *recent) {
-    if (r.finished_at) continue;
-    auto doubt = queue.mark_in_doubt(r.id);
-    if (!doubt) return failed_start(RunEnd::kStoreError, doubt.error().message);
-    in_doubt += *doubt;
-    auto n = queue.release_all(lease_owner_of(r.id), now);
-    if (!n) return failed_start(RunEnd::kStoreError, n.error().message);
-    recovered += *n;
+  std::int64_t crashed = 0;
+  if (!store.shared()) {
+    auto recent = log.recent_runs(100);
+    if (!recent) return failed_start(RunEnd::kStoreError, recent.error().message);
+    for (const RunRecord& r : *recent) {
+      if (r.finished_at) continue;
+      auto doubt = queue.mark_in_doubt(r.id);
+      if (!doubt) return failed_start(RunEnd::kStoreError, doubt.error().message);
+      in_doubt += *doubt;
+      auto n = queue.release_all(lease_owner_of(r.id), now);
+      if (!n) return failed_start(RunEnd::kStoreError, n.error().message);
+      recovered += *n;
+    }
+    auto marked = log.mark_crashed_runs();
+    if (!marked) return failed_start(RunEnd::kStoreError, marked.error().message);
+    crashed = *marked;
   }
-  auto crashed = log.mark_crashed_runs();
-  if (!crashed) return failed_start(RunEnd::kStoreError, crashed.error().message);
+  // Then any other expired lease (PostgreSQL: with the work of every run
+  // whose heartbeat stopped; live runs on other hosts keep theirs).
   auto expired = queue.recover_expired_leases(now);
   if (!expired) return failed_start(RunEnd::kStoreError, expired.error().message);
   recovered += *expired;
-  if (*crashed > 0 || recovered > 0) {
-    spdlog::warn("recovered {} jobs leased by {} earlier run(s) that did not finish", recovered,
-                 *crashed);
+  if (crashed > 0 || recovered > 0) {
+    spdlog::warn("recovered {} jobs leased by earlier run(s) that did not finish", recovered);
+  }
+  if (store.shared()) {
+    // The answers this host's earlier runs could not commit, one file per
+    // run: a finished (or reaped) run's file is imported; a live one's is
+    // that run's own to empty.
+    for (const UnsavedFile& file : unsaved_results_files(options.db_path)) {
+      auto run = log.run(file.run_id);
+      if (!run) return failed_start(RunEnd::kStoreError, run.error().message);
+      if (*run && !(*run)->finished_at) continue;
+      auto import = import_unsaved_results(store, file.path, now);
+      if (!import) return failed_start(RunEnd::kStoreError, import.error().message);
+      imported.imported += import->imported;
+      imported.already_stored += import->already_stored;
+      imported.unreadable += import->unreadable;
+      spdlog::warn("stored {} answers run {} could not ({} were stored already, {} unreadable "
+                   "lines) from {}",
+                   import->imported, file.run_id, import->already_stored, import->unreadable,
+                   file.path);
+    }
   }
   if (in_doubt > 0) {
     spdlog::warn("{} requests of those runs were sent but their answers never stored: they are "
@@ -1172,6 +1208,9 @@ FinishedRun run_queue(const RunOptions& options) {
 
   Result<RunId> run_id = log.start_run(options.settings_json, host_name(), getpid(), now);
   if (!run_id) return failed_start(RunEnd::kStoreError, run_id.error().message);
+  if (Status alive = log.heartbeat(*run_id, options.lease_millis); !alive) {
+    return failed_start(RunEnd::kStoreError, alive.message());
+  }
   spdlog::info("run {}: {} jobs to do, concurrency {}, rate {}", *run_id, total,
                options.concurrency,
                options.rate.ceiling_rps > 0 ? fmt::format("{}/s", options.rate.ceiling_rps)
@@ -1184,7 +1223,20 @@ FinishedRun run_queue(const RunOptions& options) {
   worker_options.run_id = *run_id;
   worker_options.lease_millis = options.lease_millis;
   worker_options.patience = options.store_patience;
-  worker_options.unsaved_path = unsaved_path;
+  worker_options.unsaved_path = unsaved_results_path(options.db_path, *run_id);
+  if (store.shared()) {
+    // PostgreSQL's unsaved results live in this user's state directory,
+    // made on first need, private to the user (the answers are theirs).
+    std::error_code ec;
+    const auto dir = std::filesystem::path(worker_options.unsaved_path).parent_path();
+    if (!std::filesystem::exists(dir, ec) && std::filesystem::create_directories(dir, ec)) {
+      std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+    }
+    if (ec) {
+      spdlog::warn("cannot create {} for answers the database cannot take: {}", dir.string(),
+                   ec.message());
+    }
+  }
   worker_options.now = wall_now;
   worker_options.on_blocked = [&engine_ptr](const Error& e) {
     if (Engine* engine = engine_ptr.load()) engine->store_blocked(e);
@@ -1200,7 +1252,7 @@ FinishedRun run_queue(const RunOptions& options) {
     // Declared before the engine: every read it posts has come back before
     // run() returns, and the pool joins after the engine is gone.
     asio::thread_pool readers(static_cast<std::size_t>(std::max(1, options.read_threads)));
-    StoreWorker worker(**db, queue, log, worker_options);
+    StoreWorker worker(store, worker_options);
     Engine engine(io, readers.get_executor(), options, worker, **client, *run_id, total,
                   std::move(budget), std::move(day_labels));
     engine_ptr = &engine;
@@ -1233,14 +1285,14 @@ FinishedRun run_queue(const RunOptions& options) {
       spdlog::error("{}", summary.detail);
     }
     summary.in_doubt = in_doubt;
-    summary.imported_unsaved = imported->imported;
+    summary.imported_unsaved = imported.imported;
     engine_ptr = nullptr;
   }
   client->reset();
 
   // The worker has joined: the connection is ours again (with the default
-  // busy timeout).
-  (*db)->set_busy_timeout(std::chrono::milliseconds(Database::kBusyTimeoutMillis));
+  // lock wait).
+  store.set_lock_wait(std::chrono::milliseconds(Database::kBusyTimeoutMillis));
   Status finished = log.finish_run(*run_id, ended_how(summary.end), summary.detail, wall_now());
   if (!finished) spdlog::error("recording the end of run {}: {}", *run_id, finished.message());
   return summary;

@@ -100,7 +100,4 @@ struct RunOptions {
 // spdlog; prints progress on stderr as `options.progress` says.
 FinishedRun run_queue(const RunOptions& options);
 
-// The lease owner name of run `run_id` (how leases are tied to runs).
-std::string lease_owner_of(RunId run_id);
-
 }  // namespace lf

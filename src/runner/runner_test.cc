@@ -18,7 +18,9 @@
 #include "image/synthetic_image.h"
 #include "store/database.h"
 #include "store/job_queue.h"
+#include "store/sqlite_job_queue.h"
 #include "store/run_log.h"
+#include "store/sqlite_run_log.h"
 #include "core/temp_dir_for_test.h"
 
 namespace lf {
@@ -86,7 +88,7 @@ class RunnerTest : public ::testing::Test {
   void enqueue(int n) {
     auto db = Database::open(db_path_, false);
     ASSERT_TRUE(db.ok());
-    JobQueue queue(**db);
+    SqliteJobQueue queue(**db);
     std::vector<NewJob> jobs;
     for (int i = 0; i < n; ++i) {
       jobs.push_back({SourceKind::kFileId, "file-" + std::to_string(i), false, ""});
@@ -372,8 +374,8 @@ TEST_F(RunnerTest, LeasesOfACrashedRunAreRecoveredAndTheRunMarked) {
   {
     auto db = Database::open(db_path_, false);
     ASSERT_TRUE(db.ok());
-    RunLog log(**db);
-    JobQueue queue(**db);
+    SqliteRunLog log(**db);
+    SqliteJobQueue queue(**db);
     auto id = log.start_run("{}", "h", 1, 1000);
     ASSERT_TRUE(id.ok());
     // A lease that would not expire for an hour.
@@ -420,7 +422,7 @@ TEST_F(RunnerTest, IdenticalFilesShareOneRequestEvenWhenItsFirstAnswerIsAThrottl
   {
     auto db = Database::open(db_path_, false);
     ASSERT_TRUE(db.ok());
-    JobQueue queue(**db);
+    SqliteJobQueue queue(**db);
     std::vector<NewJob> jobs;
     for (const auto& entry : std::filesystem::directory_iterator(photos)) {
       NewJob job;
@@ -462,7 +464,7 @@ TEST_F(RunnerTest, AFileThatVanishedOrBrokeAfterEnqueueFailsItsOwnJobWithoutAReq
   {
     auto db = Database::open(db_path_, false);
     ASSERT_TRUE(db.ok());
-    JobQueue queue(**db);
+    SqliteJobQueue queue(**db);
     std::vector<NewJob> jobs;
     for (int i = 0; i < 3; ++i) {
       NewJob job;

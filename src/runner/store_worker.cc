@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "store/database.h"
 #include "store/unsaved_results.h"
 
 namespace lf {
@@ -40,26 +41,27 @@ milliseconds retry_delay(int failures) {
 // The least time between two commits of the worker (see loop()).
 constexpr std::chrono::microseconds kCommitGap{500};
 
-// Runs `body` in one write transaction (BEGIN IMMEDIATE, waiting up to the
-// connection's busy timeout for the lock), rolled back when anything fails.
+// Runs `body` in one write transaction (SQLite: BEGIN IMMEDIATE, waiting up
+// to the connection's busy timeout for the lock), rolled back when anything
+// fails.
 template <typename Body>
-Status in_write_transaction(Database& db, Body body) {
-  Status s = db.exec("BEGIN IMMEDIATE");
+Status in_write_transaction(Store& store, Body body) {
+  Status s = store.begin_write();
   if (!s) return s;
   s = body();
-  if (s) s = db.exec("COMMIT");
-  if (!s) (void)db.exec("ROLLBACK");
+  if (s) s = store.commit();
+  if (!s) store.rollback();
   return s;
 }
 
 }  // namespace
 
-StoreWorker::StoreWorker(Database& db, JobQueue& queue, RunLog& log, StoreWorkerOptions options)
-    : db_(db),
-      queue_(queue),
-      log_(log),
-      options_(std::move(options)),
-      syncer_(db.path(), [](const std::string& message) { spdlog::warn("database: {}", message); }) {
+StoreWorker::StoreWorker(Store& store, StoreWorkerOptions options)
+    : store_(store), queue_(store.queue()), log_(store.log()), options_(std::move(options)) {
+  if (Database* db = store.sqlite()) {
+    syncer_.emplace(db->path(),
+                    [](const std::string& message) { spdlog::warn("database: {}", message); });
+  }
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -126,7 +128,7 @@ Result<std::int64_t> StoreWorker::commit(std::vector<Sent>& sent,
   for (const Sent& s : sent) attempts.push_back(s.attempt);
   std::vector<AttemptId> ids;
   std::int64_t ignored = 0;
-  Status committed = in_write_transaction(db_, [&]() -> Status {
+  Status committed = in_write_transaction(store_, [&]() -> Status {
     Result<std::vector<AttemptId>> recorded = queue_.record_sent(attempts, options_.run_id);
     if (!recorded) return recorded.error();
     ids = std::move(recorded).value();
@@ -141,7 +143,7 @@ Result<std::int64_t> StoreWorker::commit(std::vector<Sent>& sent,
   // The requests may leave: a crash from here on finds their attempts.
   for (std::size_t i = 0; i < sent.size(); ++i) sent[i].done(ids[i]);
   sent.clear();
-  if (!owed.empty()) last_commit_ = syncer_.committed();
+  if (!owed.empty() && syncer_) last_commit_ = syncer_->committed();
   return ignored;
 }
 
@@ -168,15 +170,17 @@ void StoreWorker::loop() {
   pthread_setname_np(pthread_self(), "lfbatch-store");  // as `top -H` shows it
   // Each commit waits at most lock_wait for another connection's lock: the
   // answers in hand are saved to the file rather than held in memory.
-  db_.set_busy_timeout(options_.lock_wait);
+  store_.set_lock_wait(options_.lock_wait);
   // No commit of the worker waits for an fsync: syncer_ makes them durable
   // (see commit()).
   // The savepoints of a group commit (each store call inside the worker's
   // transaction is one) journal the pages they change: in memory, not in a
   // temporary file (which cost eight pwrite calls a request). The worker
   // sorts nothing large, so this bounds nothing that could grow.
-  if (Status s = db_.exec("PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY"); !s) {
-    spdlog::warn("database: {}", s.message());
+  if (Database* db = store_.sqlite()) {
+    if (Status s = db->exec("PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY"); !s) {
+      spdlog::warn("database: {}", s.message());
+    }
   }
   const auto renew_every = milliseconds(std::max<std::int64_t>(options_.lease_millis / 4, 1));
   auto next_renewal = Clock::now() + renew_every;
@@ -260,7 +264,7 @@ void StoreWorker::loop() {
           if (saved > 0) {
             // Everything the file holds is committed now; the file goes
             // once the commit would survive a power loss too.
-            syncer_.wait_synced(last_commit_);
+            if (syncer_) syncer_->wait_synced(last_commit_);
             std::error_code ec;
             std::filesystem::remove(options_.unsaved_path, ec);
             saved = 0;
@@ -274,6 +278,7 @@ void StoreWorker::loop() {
           save_unsaved(owed, deltas, saved);
           saved = owed.size();
           ++failures;
+          store_.reconnect_if_lost();  // a PostgreSQL server restarted, a network cut
           const auto now = Clock::now();
           next_try = now + retry_delay(failures);
           if (!blocked) {
@@ -313,10 +318,24 @@ void StoreWorker::loop() {
       calls.clear();
     }
     if (!blocked && Clock::now() >= next_renewal) {
-      Status s = queue_.renew_leases(options_.owner, options_.now() + options_.lease_millis);
+      Status s = queue_.renew_leases(options_.owner, options_.now(), options_.lease_millis);
+      if (s && options_.run_id > 0) s = log_.heartbeat(options_.run_id, options_.lease_millis);
+      if (s && store_.shared()) {
+        // Any live runner puts back what dead ones left (SQLite: only this
+        // run exists; it recovered everything at its start).
+        Result<std::int64_t> recovered = queue_.recover_expired_leases(options_.now());
+        if (!recovered) {
+          s = recovered.error();
+        } else if (*recovered > 0) {
+          spdlog::warn("recovered {} jobs whose leases expired (their runners stopped renewing "
+                       "them)", *recovered);
+        }
+      }
       if (!s) {
         // A missed renewal costs nothing while the lease has time left (and
-        // only this run may recover leases: it holds the runner lock).
+        // on SQLite only this run may recover leases: it holds the runner
+        // lock).
+        store_.reconnect_if_lost();
         spdlog::warn("renewing the leases of {}: {}; retrying", options_.owner, s.message());
         next_renewal = Clock::now() + std::min(renew_every, milliseconds(1000));
       } else {

@@ -1,20 +1,27 @@
-// The runner's single SQLite writer: a thread that owns the run's database
-// connection and commits, in one transaction at a time (group commit):
+// The runner's single store writer: a thread that owns the run's database
+// connection (SQLite or PostgreSQL) and commits, in one transaction at a
+// time (group commit):
 //  - the attempts about to be sent (record_sent): a request leaves only
 //    once its attempts row is committed, so every call is on record;
 //  - the settlements of answered requests, with the run's counts;
-// then renews the run's leases and runs the few other store calls the
-// engine needs, so SQLite never blocks the network thread.
+// then renews the run's leases (and its heartbeat) and runs the few other
+// store calls the engine needs, so the database never blocks the network
+// thread. On a shared store (PostgreSQL, several runners) each renewal also
+// recovers the expired leases and the work of dead runs
+// (JobQueue::recover_expired_leases), so a runner killed on one host has its
+// jobs finished by the others.
 //
 // Promptness: the worker wakes as soon as anything is queued and commits all
 // that is queued, at most once every 500 us; what arrives during a commit
 // goes into the next one. An answer is thus committed within about a
 // millisecond of its arrival at any rate, and a commit carries every row
 // that gathered meanwhile.
-// Durability: every commit is a write into SQLite's WAL (synchronous =
+// Durability: on SQLite every commit is a write into the WAL (synchronous =
 // NORMAL), which a SIGKILL cannot lose once it returns; a WalSyncer thread
 // fdatasyncs the WAL behind the commits, so they survive a power loss within
-// one fsync, while neither a request nor an answer waits for the disk.
+// one fsync, while neither a request nor an answer waits for the disk. On
+// PostgreSQL a commit returns once the server has it (its own
+// synchronous_commit decides the disk).
 //
 // Never drops a paid answer: when a commit fails (the database is locked by
 // another process, full, read-only, failing), the settlements in hand are
@@ -44,9 +51,9 @@
 
 #include "core/job.h"
 #include "core/result.h"
-#include "store/database.h"
 #include "store/job_queue.h"
 #include "store/run_log.h"
+#include "store/store.h"
 #include "store/wal_syncer.h"
 
 namespace lf {
@@ -73,9 +80,9 @@ struct StoreWorkerOptions {
 
 class StoreWorker {
  public:
-  // `db`, `queue` and `log` (on `db`) must outlive the worker and must not be
-  // used by any other thread while it runs.
-  StoreWorker(Database& db, JobQueue& queue, RunLog& log, StoreWorkerOptions options);
+  // `store` must outlive the worker and must not be used by any other
+  // thread while it runs.
+  StoreWorker(Store& store, StoreWorkerOptions options);
   ~StoreWorker();  // stop()s
   StoreWorker(const StoreWorker&) = delete;
   StoreWorker& operator=(const StoreWorker&) = delete;
@@ -126,7 +133,7 @@ class StoreWorker {
   void save_unsaved(const std::vector<Settlement>& owed, const std::vector<RunCounts>& deltas,
                     std::size_t from);
 
-  Database& db_;
+  Store& store_;
   JobQueue& queue_;
   RunLog& log_;
   StoreWorkerOptions options_;
@@ -142,7 +149,7 @@ class StoreWorker {
   std::int64_t committed_ = 0;                 // guarded by mu_
   std::int64_t ignored_ = 0;                   // guarded by mu_
   std::optional<Error> failure_;               // guarded by mu_
-  WalSyncer syncer_;
+  std::optional<WalSyncer> syncer_;             // SQLite only
   std::uint64_t last_commit_ = 0;              // syncer_'s number; worker thread only
   std::thread thread_;                         // last: started once the rest exists
 };

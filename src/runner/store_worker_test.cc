@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "store/outcomes_for_test.h"
+#include "store/sqlite_store.h"
 #include "store/statement.h"
 #include "core/temp_dir_for_test.h"
 #include "store/unsaved_results.h"
@@ -37,9 +38,9 @@ class StoreWorkerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = dir_.file("q.db");
-    db_ = Database::open(path_).value();
-    queue_ = std::make_unique<JobQueue>(*db_);
-    log_ = std::make_unique<RunLog>(*db_);
+    store_ = SqliteStore::open(path_, /*create=*/true).value();
+    queue_ = &store_->queue();
+    log_ = &store_->log();
     std::vector<NewJob> jobs;
     for (int i = 0; i < 4; ++i) jobs.push_back({SourceKind::kFileId, "id" + std::to_string(i), false, ""});
     ASSERT_TRUE(queue_->enqueue(jobs, false, 100).ok());
@@ -85,7 +86,7 @@ class StoreWorkerTest : public ::testing::Test {
     worker.settle(std::move(s), delta);
   }
 
-  // Read on the other connection (the worker owns db_).
+  // Read on the other connection (the worker owns store_).
   std::string cell(const std::string& sql) {
     auto st = Statement::prepare(other_->handle(), sql);
     EXPECT_TRUE(st.ok()) << st.error().message;
@@ -96,9 +97,10 @@ class StoreWorkerTest : public ::testing::Test {
 
   TempDirForTest dir_;
   std::string path_;
-  std::unique_ptr<Database> db_, other_;
-  std::unique_ptr<JobQueue> queue_;
-  std::unique_ptr<RunLog> log_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Database> other_;
+  JobQueue* queue_ = nullptr;  // store_'s
+  RunLog* log_ = nullptr;      // store_'s
   RunId run_ = 0;
   std::vector<Job> jobs_;
   std::atomic<int> blocked_{0}, unblocked_{0};
@@ -107,7 +109,7 @@ class StoreWorkerTest : public ::testing::Test {
 };
 
 TEST_F(StoreWorkerTest, AnAnswerIsCommittedWithoutWaitingForABatchOrATick) {
-  StoreWorker worker(*db_, *queue_, *log_, options());
+  StoreWorker worker(*store_, options());
   const AttemptId attempt = sent(worker, jobs_[0].id);
   EXPECT_EQ(cell("SELECT disposition || ' ' || (finished_at IS NULL) FROM attempts"), "sent 1")
       << "the attempt is on record before the request leaves";
@@ -122,7 +124,7 @@ TEST_F(StoreWorkerTest, AnAnswerIsCommittedWithoutWaitingForABatchOrATick) {
 }
 
 TEST_F(StoreWorkerTest, ALockedDatabaseSendsAnswersToTheFileHoldsNewAttemptsAndCatchesUp) {
-  StoreWorker worker(*db_, *queue_, *log_, options());
+  StoreWorker worker(*store_, options());
   const AttemptId a0 = sent(worker, jobs_[0].id);
   const AttemptId a1 = sent(worker, jobs_[1].id);
   const std::string unsaved = unsaved_results_path(path_);
@@ -155,7 +157,7 @@ TEST_F(StoreWorkerTest, ALockedDatabaseSendsAnswersToTheFileHoldsNewAttemptsAndC
 TEST_F(StoreWorkerTest, PastItsPatienceTheWorkerGivesUpWithTheAnswersInTheFile) {
   StoreWorkerOptions o = options();
   o.patience = 300ms;
-  auto worker = std::make_unique<StoreWorker>(*db_, *queue_, *log_, o);
+  auto worker = std::make_unique<StoreWorker>(*store_, o);
   const AttemptId a0 = sent(*worker, jobs_[0].id);
   ASSERT_TRUE(other_->exec("BEGIN IMMEDIATE").ok());
   settle_done(*worker, jobs_[0].id, a0, 0.66);
@@ -176,7 +178,8 @@ TEST_F(StoreWorkerTest, PastItsPatienceTheWorkerGivesUpWithTheAnswersInTheFile) 
   ASSERT_TRUE(other_->exec("COMMIT").ok());
 
   // The next run (here: the import it starts with) stores the answer.
-  auto imported = import_unsaved_results(*other_, unsaved_results_path(path_), 9000);
+  auto other_store = SqliteStore::open(path_, /*create=*/false).value();
+  auto imported = import_unsaved_results(*other_store, unsaved_results_path(path_), 9000);
   ASSERT_TRUE(imported.ok()) << imported.error().message;
   EXPECT_EQ(imported->imported, 1);
   EXPECT_EQ(cell("SELECT state || ' ' || verify_score FROM jobs WHERE id = " +

@@ -1,20 +1,23 @@
-// The queue of jobs in SQLite: enqueue, lease, settle (done, failed,
-// retry later, release), recover expired leases, count.
+// The queue of jobs: enqueue, lease, settle (done, failed, retry later,
+// release), recover expired leases, count. An interface with two
+// implementations: SqliteJobQueue (sqlite_job_queue.h, the default) and
+// PgJobQueue (pg_job_queue.h, many runners on many hosts).
 //
 // Invariants:
 //  - job_counts holds, for each key (state, and the api_status of done and
 //    failed jobs), exactly how many jobs have it, in every committed state
 //    (triggers of schema/003_job_counts.sql, and enqueue's own count);
-//  - a job is leased by at most one owner at a time (leasing is one
-//    IMMEDIATE transaction that moves pending rows to leased);
+//  - a job is leased by at most one owner at a time (SQLite: leasing is one
+//    IMMEDIATE transaction that moves pending rows to leased; PostgreSQL:
+//    FOR UPDATE SKIP LOCKED);
 //  - a settlement applies only while the job is leased by the settling
 //    owner, so a committed result is never overwritten by a late retry or
 //    by a runner whose lease expired and was recovered.
 //
-// Not thread-safe: one JobQueue per thread, each with its own Database.
-// Every call is its own transaction, or a savepoint inside the caller's when
-// the connection is already in one (Database::exec("BEGIN IMMEDIATE") ...
-// "COMMIT" groups a settle with RunLog::add_counts).
+// Not thread-safe: one JobQueue per thread, each with its own connection.
+// Every call is its own transaction, or part of the caller's when the
+// connection is already in one (Store::begin_write ... commit groups a settle
+// with RunLog::add_counts).
 #pragma once
 
 #include <cstdint>
@@ -27,7 +30,6 @@
 #include "core/job.h"
 #include "core/outcome.h"
 #include "core/result.h"
-#include "store/database.h"
 
 namespace lf {
 
@@ -148,11 +150,13 @@ struct WorkLeft {
   bool due_now = false;  // a pending job with next_attempt_at <= now
 };
 
+// The lease owner name of run `run_id` ("run-<id>"): how leases are tied to
+// runs.
+std::string lease_owner_of(RunId run_id);
+
 class JobQueue {
  public:
-  // `db` must outlive the queue.
-  explicit JobQueue(Database& db);
-  ~JobQueue();
+  virtual ~JobQueue() = default;
 
   // Adds `jobs` in batched transactions. A source that already has a job of
   // the same kind is skipped and counted by the state of its newest job,
@@ -161,25 +165,27 @@ class JobQueue {
   // content: no_reuse). A job with `rejected` is added failed at once. A source listed twice in `jobs` is added once (with `again`
   // too); the repeat counts as already_queued. New jobs are due at `now`, in
   // the order of `jobs`. On an error, the batches before it stay committed
-  // (enqueueing the same list again skips them). Counts its new jobs in
-  // job_counts itself: it inserts with this connection's triggers off for
-  // the statement (the insert trigger would add ~0.6 us a row, a fifth more
-  // CPU).
-  Result<EnqueueCounts> enqueue(std::span<const NewJob> jobs, bool again, UnixMillis now);
+  // (enqueueing the same list again skips them).
+  virtual Result<EnqueueCounts> enqueue(std::span<const NewJob> jobs, bool again, UnixMillis now) = 0;
 
   // Leases up to `max_jobs` pending jobs due at `now`, oldest due first
   // (next_attempt_at, then id), to `owner` until `now + lease_millis`. Atomic
   // against other connections.
-  Result<std::vector<Job>> lease(int max_jobs, const std::string& owner, UnixMillis now,
-                                 std::int64_t lease_millis);
+  // Lease times: PostgreSQL takes `now` from the database server's clock
+  // (for lease_expires_at, in lease, renew_leases and
+  // recover_expired_leases), so runners on hosts whose clocks disagree never
+  // take each other's live leases; SQLite, on one host, uses `now`.
+  virtual Result<std::vector<Job>> lease(int max_jobs, const std::string& owner, UnixMillis now,
+                                 std::int64_t lease_millis) = 0;
 
-  // Extends every lease held by `owner` to `until`.
-  Status renew_leases(const std::string& owner, UnixMillis until);
+  // Extends every lease held by `owner` to `now + lease_millis`.
+  virtual Status renew_leases(const std::string& owner, UnixMillis now,
+                              std::int64_t lease_millis) = 0;
 
   // Records `sent` as attempts of run `run_id` (0: no run) that have no
   // answer yet (finished_at NULL, disposition 'sent'), in one transaction;
   // returns their ids in the order of `sent`.
-  Result<std::vector<AttemptId>> record_sent(std::span<const SentAttempt> sent, RunId run_id);
+  virtual Result<std::vector<AttemptId>> record_sent(std::span<const SentAttempt> sent, RunId run_id) = 0;
 
   // Applies `settlements` of jobs leased by `owner`, with their attempts
   // (tagged with `run_id`; 0: no run), in one transaction. Settlements of
@@ -200,8 +206,8 @@ class JobQueue {
   // A final settlement with a content_hash stores it on the job.
   // An attempt's disposition is to_string(outcome.disposition()); its
   // latency_ms is finished_at - started_at.
-  Result<std::int64_t> settle(std::span<const Settlement> settlements, const std::string& owner,
-                              RunId run_id, UnixMillis now);
+  virtual Result<std::int64_t> settle(std::span<const Settlement> settlements, const std::string& owner,
+                              RunId run_id, UnixMillis now) = 0;
 
   // What the store knows of content `content_hash` (SHA-256 hex):
   //  - when `want_answer`, the newest final job with that hash and
@@ -211,47 +217,42 @@ class JobQueue {
   //    auto_rotate; answers of the API only, not copies) whose answer was
   //    stored at or after `image_id_not_before`; none when that is 0.
   // Index probes of jobs_content; no scan.
-  Result<ContentLookup> find_content(const std::string& content_hash, bool auto_rotate,
-                                     bool want_answer, UnixMillis image_id_not_before);
+  virtual Result<ContentLookup> find_content(const std::string& content_hash, bool auto_rotate,
+                                     bool want_answer, UnixMillis image_id_not_before) = 0;
 
   // Requests sent (attempts rows, whatever their answer) that started at or
   // after `since`: the daily budget's count. A range of attempts_started.
-  Result<std::int64_t> count_requests_since(UnixMillis since);
+  virtual Result<std::int64_t> count_requests_since(UnixMillis since) = 0;
 
   // Marks run `run_id`'s attempts that were sent but never answered as
   // 'in_doubt' (the server may have counted them) and counts each as an
   // attempt of its job; returns how many.
   // REQUIRES: run `run_id` is dead (the caller holds the RunnerLock and the
   // run is not its own).
-  Result<std::int64_t> mark_in_doubt(RunId run_id);
+  virtual Result<std::int64_t> mark_in_doubt(RunId run_id) = 0;
 
   // Puts every job whose lease expired at or before `now` back to pending
-  // (attempts unchanged); returns how many.
-  Result<std::int64_t> recover_expired_leases(UnixMillis now);
+  // (attempts unchanged); returns how many. PostgreSQL (many runners) also
+  // reaps the runs that are gone: an unfinished run whose heartbeat
+  // (RunLog::heartbeat) is older than its lease time has its unanswered
+  // attempts marked in doubt (as mark_in_doubt), its leases released and is
+  // marked crashed; their jobs count in the number returned.
+  virtual Result<std::int64_t> recover_expired_leases(UnixMillis now) = 0;
 
   // Releases every lease held by `owner` (pending again, untouched).
-  Result<std::int64_t> release_all(const std::string& owner, UnixMillis now);
+  virtual Result<std::int64_t> release_all(const std::string& owner, UnixMillis now) = 0;
 
   // The counts from job_counts, and due_now = pending - pending not yet due
   // (a walk of the not-yet-due end of jobs_due: jobs waiting out a retry or
   // throttle delay, few next to the queue). One read snapshot; no scan of
   // the jobs table, so it answers in milliseconds at millions of jobs.
-  Result<QueueCounts> counts(UnixMillis now);
+  virtual Result<QueueCounts> counts(UnixMillis now) = 0;
 
   // Whether anything is pending, leased, or due at `now`: three probes of
   // the first entry of a partial index, O(log n) even when every pending job
   // is not yet due (where counts() would walk them all). One read snapshot.
-  Result<WorkLeft> work_left(UnixMillis now);
+  virtual Result<WorkLeft> work_left(UnixMillis now) = 0;
 
- private:
-  struct Statements;
-  // Enqueues `run`, jobs sharing kind, auto_rotate and tag, adding to `counts`.
-  // REQUIRES: inside a write transaction.
-  Status enqueue_run(std::span<const NewJob> run, bool again, UnixMillis now,
-                     EnqueueCounts& counts);
-
-  Database& db_;
-  std::unique_ptr<Statements> statements_;
 };
 
 }  // namespace lf

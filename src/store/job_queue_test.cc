@@ -1,6 +1,7 @@
 // The job queue on real SQLite files: enqueue and dedup, leasing order and
 // atomicity, settlements, expired leases, counts.
 #include "store/job_queue.h"
+#include "store/sqlite_job_queue.h"
 
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 #include "store/job_queue_sql.h"
 #include "store/outcomes_for_test.h"
 #include "store/run_log.h"
+#include "store/sqlite_run_log.h"
 #include "store/statement.h"
 #include "core/temp_dir_for_test.h"
 
@@ -65,7 +67,7 @@ class JobQueueTest : public ::testing::Test {
     auto db = Database::open(dir_.file("queue.db"));
     ASSERT_TRUE(db.ok()) << db.error().message;
     db_ = std::move(db).value();
-    queue_ = std::make_unique<JobQueue>(*db_);
+    queue_ = std::make_unique<SqliteJobQueue>(*db_);
   }
 
   EnqueueCounts enqueue(const std::vector<NewJob>& jobs, bool again = false,
@@ -368,7 +370,7 @@ TEST_F(JobQueueTest, TwoConnectionsRacingToLeaseNeverShareAJob) {
       errors[w] = db.error().message;
       return;
     }
-    JobQueue queue(**db);
+    SqliteJobQueue queue(**db);
     const std::string owner = "runner-" + std::to_string(w);
     for (;;) {
       auto jobs = queue.lease(5, owner, 1000, kLeaseMillis);
@@ -426,7 +428,7 @@ TEST_F(JobQueueTest, RenewingKeepsALeaseFromExpiring) {
   enqueue({url("a"), url("b")});
   lease(1, "r1", 1000, 500);
   lease(1, "r2", 1000, 500);
-  ASSERT_TRUE(queue_->renew_leases("r1", 10'000).ok());
+  ASSERT_TRUE(queue_->renew_leases("r1", 9'000, 1'000).ok());
   auto recovered = queue_->recover_expired_leases(2000);
   ASSERT_TRUE(recovered.ok());
   EXPECT_EQ(*recovered, 1) << "only r2's lease had expired";
@@ -467,7 +469,7 @@ TEST_F(JobQueueTest, ALateSecondSettleOfTheSameOwnerIsIgnored) {
 
 TEST_F(JobQueueTest, DoneStoresTheResultAndOneAttemptRow) {
   enqueue({url("a")});
-  RunLog runs(*db_);
+  SqliteRunLog runs(*db_);
   auto run = runs.start_run("{}", "host", 1, 900);
   ASSERT_TRUE(run.ok());
   const JobId id = lease(1, "r1", 1000).at(0).id;
@@ -673,7 +675,7 @@ TEST_F(JobQueueTest, WorkLeftProbesPendingLeasedAndDue) {
 
 TEST_F(JobQueueTest, SettleAndRunCountsJoinTheCallersTransaction) {
   enqueue({url("a")});
-  RunLog runs(*db_);
+  SqliteRunLog runs(*db_);
   const RunId run = runs.start_run("{}", "h", 1, 900).value();
   const JobId id = lease(1, "r1", 1000).at(0).id;
   ASSERT_TRUE(db_->exec("BEGIN IMMEDIATE").ok());
@@ -694,7 +696,7 @@ TEST_F(JobQueueTest, SettleAndRunCountsJoinTheCallersTransaction) {
 
 TEST_F(JobQueueTest, ASentAttemptIsOnRecordBeforeItsAnswerAndCompletedByIt) {
   enqueue({url("a"), url("b")});
-  RunLog runs(*db_);
+  SqliteRunLog runs(*db_);
   const RunId run = runs.start_run("{}", "h", 1, 900).value();
   auto jobs = lease(2, "r1", 1000);
   std::vector<SentAttempt> sent = {{jobs[0].id, 1001}, {jobs[1].id, 1002}};
@@ -721,7 +723,7 @@ TEST_F(JobQueueTest, ASentAttemptIsOnRecordBeforeItsAnswerAndCompletedByIt) {
 
 TEST_F(JobQueueTest, ADeadRunsUnansweredAttemptsBecomeInDoubtAndCountOnTheirJobs) {
   enqueue({url("a"), url("b")});
-  RunLog runs(*db_);
+  SqliteRunLog runs(*db_);
   const RunId dead = runs.start_run("{}", "h", 1, 900).value();
   auto jobs = lease(2, "run-dead", 1000);
   auto ids = queue_->record_sent(std::vector<SentAttempt>{{jobs[0].id, 1001}, {jobs[1].id, 1002}},

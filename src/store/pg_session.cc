@@ -292,6 +292,11 @@ Result<std::unique_ptr<PgSession>> PgSession::connect(const std::string& url) {
 
 bool PgSession::connection_lost() const { return PQstatus(conn_.get()) == CONNECTION_BAD; }
 
+bool PgSession::in_transaction() const {
+  const PGTransactionStatusType status = PQtransactionStatus(conn_.get());
+  return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+}
+
 int PgSession::backend_pid() const { return PQbackendPID(conn_.get()); }
 
 Status PgSession::reconnect() {
@@ -333,7 +338,7 @@ Status PgSession::exec(std::string_view sql) {
 }
 
 Status PgSession::begin_read() {
-  if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE && !connection_lost()) {
+  if (in_transaction()) {
     return Error{"a transaction is already open on " + name_ + " (begin_read without commit or rollback)"};
   }
   Result<std::string> tag =
@@ -343,7 +348,7 @@ Status PgSession::begin_read() {
 }
 
 Status PgSession::begin_write() {
-  if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE && !connection_lost()) {
+  if (in_transaction()) {
     return Error{"a transaction is already open on " + name_ + " (begin_write without commit or rollback)"};
   }
   Result<std::string> tag = simple("BEGIN", "starting a write transaction");

@@ -106,6 +106,9 @@ class PgSession : public SqlSession {
   Status begin_write() override;
   Status commit() override;
   void rollback() override;
+  // Whether a transaction is open on the connection, an aborted one
+  // included; false on a lost connection (its transaction is gone).
+  bool in_transaction() const override;
 
   // True when the connection is gone (server restarted, backend terminated,
   // network dropped): no statement can succeed until reconnect().

@@ -397,7 +397,9 @@ TEST(PgSession, AFailedStatementAbortsTheTransactionUntilRollback) {
   const std::string insert = "INSERT INTO t VALUES (?1)";
   ASSERT_TRUE(session->run(insert, {std::int64_t{1}}).ok());  // prepared outside the transaction
 
+  EXPECT_FALSE(session->in_transaction());
   ASSERT_TRUE(session->begin_write());
+  EXPECT_TRUE(session->in_transaction());
   ASSERT_TRUE(session->run(insert, {std::int64_t{2}}).ok());
   Result<std::int64_t> duplicate = session->run(insert, {std::int64_t{1}});
   ASSERT_FALSE(duplicate.ok());
@@ -408,8 +410,10 @@ TEST(PgSession, AFailedStatementAbortsTheTransactionUntilRollback) {
   Result<std::int64_t> next = session->run(insert, {std::int64_t{3}});
   ASSERT_FALSE(next.ok());
   EXPECT_EQ(session->last_sqlstate(), "25P02");
+  EXPECT_TRUE(session->in_transaction());  // aborted, still open
   session->rollback();
   EXPECT_EQ(session->last_sqlstate(), "25P02");
+  EXPECT_FALSE(session->in_transaction());
 
   // Usable again, the prepared statement included; the transaction's row is gone.
   ASSERT_TRUE(session->run(insert, {std::int64_t{4}}).ok());
@@ -543,6 +547,7 @@ TEST(PgSession, ALostConnectionIsToldApartAndReconnectRestoresIt) {
   Result<std::int64_t> lost = session->run(statement, {std::int64_t{1}});
   ASSERT_FALSE(lost.ok());
   EXPECT_TRUE(session->connection_lost());
+  EXPECT_FALSE(session->in_transaction());
   EXPECT_FALSE(session->last_sqlstate().empty());
   EXPECT_NE(lost.error().message.find("connection to the server is lost"), std::string::npos)
       << lost.error().message;

@@ -1,5 +1,6 @@
 // The runs table: one row per `lfbatch run`, with its settings (never the
-// secret), running counts and how it ended.
+// secret), running counts and how it ended. An interface, like JobQueue:
+// SqliteRunLog (sqlite_run_log.h) and PgRunLog (pg_run_log.h).
 //
 // Not thread-safe: one RunLog per connection, like JobQueue.
 #pragma once
@@ -13,11 +14,8 @@
 
 #include "core/job.h"
 #include "core/result.h"
-#include "store/database.h"
 
 namespace lf {
-
-class Statement;
 
 struct RunCounts {
   std::int64_t requests = 0;   // requests sent
@@ -47,39 +45,47 @@ struct RunRecord {
 
 class RunLog {
  public:
-  // `db` must outlive the log.
-  explicit RunLog(Database& db);
-  ~RunLog();
+  virtual ~RunLog() = default;
 
   // Records the start of a run. `settings_json` must not contain the secret.
-  Result<RunId> start_run(const std::string& settings_json, const std::string& host,
-                          std::int64_t pid, UnixMillis now);
+  virtual Result<RunId> start_run(const std::string& settings_json, const std::string& host,
+                                  std::int64_t pid, UnixMillis now) = 0;
 
   // Adds deltas to the run's counts. Cheap: one UPDATE by primary key (its
   // own transaction, or part of the caller's).
+  virtual Status add_counts(RunId run_id, const RunCounts& delta) = 0;
   Status add_counts(RunId run_id, std::int64_t requests, std::int64_t done, std::int64_t failed,
-                    std::int64_t retried, std::int64_t throttled);
-  Status add_counts(RunId run_id, const RunCounts& delta);
+                    std::int64_t retried, std::int64_t throttled) {
+    RunCounts delta;
+    delta.requests = requests;
+    delta.done = done;
+    delta.failed = failed;
+    delta.retried = retried;
+    delta.throttled = throttled;
+    return add_counts(run_id, delta);
+  }
+
+  // Says that run `run_id` is alive and may be taken for dead once
+  // `lease_millis` pass without another heartbeat (the runner renews it
+  // with its leases). PostgreSQL records it in runs.alive_at on the server's
+  // clock; SQLite has nothing to record (the RunnerLock proves a run alive).
+  virtual Status heartbeat(RunId run_id, std::int64_t lease_millis) = 0;
 
   // Records how the run ended: completed, out_of_quota, interrupted,
   // deadline, budget, aborted_credentials, aborted_configuration (crashed is
   // written by mark_crashed_runs). Fails for an unknown run.
-  Status finish_run(RunId run_id, std::string_view ended_how, std::string_view detail,
-                    UnixMillis now);
+  virtual Status finish_run(RunId run_id, std::string_view ended_how, std::string_view detail,
+                            UnixMillis now) = 0;
 
   // Marks every unfinished run as ended_how = 'crashed', finished at the end
   // of its last attempt (or at its start); returns how many.
-  // REQUIRES: the caller holds the RunnerLock of this database, which proves
-  // that no unfinished run is still working.
-  Result<std::int64_t> mark_crashed_runs();
+  // REQUIRES: no unfinished run is still working (SQLite: the caller holds
+  // the RunnerLock of the database).
+  virtual Result<std::int64_t> mark_crashed_runs() = 0;
 
-  Result<std::optional<RunRecord>> run(RunId run_id);
+  virtual Result<std::optional<RunRecord>> run(RunId run_id) = 0;
   // The newest `limit` runs, newest first.
-  Result<std::vector<RunRecord>> recent_runs(int limit);
-
- private:
-  Database& db_;
-  std::unique_ptr<Statement> add_counts_;  // prepared on first use
+  virtual Result<std::vector<RunRecord>> recent_runs(int limit) = 0;
 };
 
 }  // namespace lf

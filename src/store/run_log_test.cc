@@ -1,9 +1,11 @@
 // The runs table: start, counts, finish, and runs that never finished.
 #include "store/run_log.h"
+#include "store/sqlite_run_log.h"
 
 #include <gtest/gtest.h>
 
 #include "store/job_queue.h"
+#include "store/sqlite_job_queue.h"
 #include "core/temp_dir_for_test.h"
 
 namespace lf {
@@ -15,7 +17,7 @@ class RunLogTest : public ::testing::Test {
     auto db = Database::open(dir_.file("runs.db"));
     ASSERT_TRUE(db.ok()) << db.error().message;
     db_ = std::move(db).value();
-    log_ = std::make_unique<RunLog>(*db_);
+    log_ = std::make_unique<SqliteRunLog>(*db_);
   }
 
   RunRecord record(RunId id) {
@@ -67,7 +69,7 @@ TEST_F(RunLogTest, UnfinishedRunsAreMarkedCrashedAtTheirLastAttempt) {
   const RunId silent = log_->start_run("{}", "h", 2, 3000).value();
   const RunId busy = log_->start_run("{}", "h", 3, 4000).value();
 
-  JobQueue queue(*db_);
+  SqliteJobQueue queue(*db_);
   std::vector<NewJob> jobs = {{SourceKind::kUrl, "https://x/1.jpg", false, ""}};
   ASSERT_TRUE(queue.enqueue(jobs, false, 4000).ok());
   const JobId id = queue.lease(1, "r", 4000, 1000).value().at(0).id;

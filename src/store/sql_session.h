@@ -85,6 +85,9 @@ class SqlSession {
   virtual Status begin_write() = 0;
   virtual Status commit() = 0;
   virtual void rollback() = 0;
+  // Whether a transaction is open on the connection (a caller's: the
+  // store's calls then join it instead of opening their own).
+  virtual bool in_transaction() const = 0;
 };
 
 // Rolls back on destruction unless committed: an early return leaves no

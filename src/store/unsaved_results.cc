@@ -97,12 +97,58 @@ Outcome outcome_from(const json& j) {
 
 }  // namespace
 
-std::string unsaved_results_path(const std::string& db_path) {
+namespace {
+
+std::filesystem::path state_directory() {
+  if (const char* dir = std::getenv("LFBATCH_STATE_DIR"); dir && *dir) return dir;
+  if (const char* dir = std::getenv("XDG_STATE_HOME"); dir && *dir) {
+    return std::filesystem::path(dir) / "lfbatch";
+  }
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home && *home ? home : "/tmp") / ".local/state/lfbatch";
+}
+
+// "unsaved-<hash>-run": the prefix of a PostgreSQL database's files. FNV-1a
+// of the URL without its password: stable across builds and hosts.
+std::string unsaved_prefix(const std::string& url) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char c : url_without_password(url)) {
+    hash = (hash ^ c) * 0x100000001b3ULL;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return std::string("unsaved-") + hex + "-run";
+}
+
+}  // namespace
+
+std::string unsaved_results_path(const std::string& db, RunId run_id) {
+  if (is_postgresql_url(db)) {
+    return (state_directory() / (unsaved_prefix(db) + std::to_string(run_id) + ".jsonl"))
+        .string();
+  }
   // The real path, so the same database reached through a symlink finds the
   // same file.
   std::error_code ec;
-  std::filesystem::path real = std::filesystem::weakly_canonical(db_path, ec);
-  return (ec ? db_path : real.string()) + ".unsaved-results.jsonl";
+  std::filesystem::path real = std::filesystem::weakly_canonical(db, ec);
+  return (ec ? db : real.string()) + ".unsaved-results.jsonl";
+}
+
+std::vector<UnsavedFile> unsaved_results_files(const std::string& db) {
+  std::vector<UnsavedFile> files;
+  if (!is_postgresql_url(db)) return files;
+  const std::string prefix = unsaved_prefix(db);
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(state_directory(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix) || !name.ends_with(".jsonl")) continue;
+    const std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - 6);
+    char* end = nullptr;
+    const long long run = std::strtoll(digits.c_str(), &end, 10);
+    if (digits.empty() || *end != '\0') continue;
+    files.push_back(UnsavedFile{entry.path().string(), run});
+  }
+  return files;
 }
 
 std::string to_json_line(const UnsavedResult& result) {
@@ -219,7 +265,7 @@ std::int64_t count_unsaved_results(const std::string& path) {
   return lines;
 }
 
-Result<UnsavedImport> import_unsaved_results(Database& db, const std::string& path,
+Result<UnsavedImport> import_unsaved_results(Store& store, const std::string& path,
                                              UnixMillis now) {
   UnsavedImport counts;
   std::ifstream in(path, std::ios::binary);
@@ -245,10 +291,18 @@ Result<UnsavedImport> import_unsaved_results(Database& db, const std::string& pa
 
   // One settle per result (savepoints inside one transaction), so the run
   // counts are added only for the results that were not stored already.
-  JobQueue queue(db);
-  RunLog log(db);
-  Result<Transaction> tx = Transaction::begin(db.handle(), Transaction::Mode::kWrite);
-  if (!tx) return Error{"importing " + path + ": " + tx.error().message};
+  JobQueue& queue = store.queue();
+  RunLog& log = store.log();
+  if (Status begun = store.begin_write(); !begun) {
+    return Error{"importing " + path + ": " + begun.message()};
+  }
+  // Rolls back on every early return.
+  struct Rollback {
+    Store* store;
+    ~Rollback() {
+      if (store) store->rollback();
+    }
+  } rollback{&store};
   for (const UnsavedResult& r : results) {
     Result<std::int64_t> ignored =
         queue.settle(std::span(&r.settlement, 1), r.owner, r.run_id, now);
@@ -261,7 +315,9 @@ Result<UnsavedImport> import_unsaved_results(Database& db, const std::string& pa
     // A run the database does not know has no counts to add.
     if (r.run_id > 0) (void)log.add_counts(r.run_id, r.counts);
   }
-  if (Status status = tx->commit(); !status) {
+  rollback.store = nullptr;
+  if (Status status = store.commit(); !status) {
+    store.rollback();
     return Error{"importing " + path + ": " + status.message()};
   }
   std::error_code ec;

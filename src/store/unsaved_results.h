@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "core/result.h"
-#include "store/database.h"
 #include "store/job_queue.h"
 #include "store/run_log.h"
+#include "store/store.h"
 
 namespace lf {
 
@@ -31,8 +31,21 @@ struct UnsavedResult {
                       // those were counted when the attempt was recorded as sent)
 };
 
-// The file that holds the unsaved results of the database at `db_path`.
-std::string unsaved_results_path(const std::string& db_path);
+// The file that holds the unsaved results of the database `db`.
+//  - SQLite: beside the database, "<real path>.unsaved-results.jsonl".
+//  - PostgreSQL: one file per run (several runs of one host may share the
+//    database), in the state directory ($LFBATCH_STATE_DIR, else
+//    $XDG_STATE_HOME/lfbatch, else ~/.local/state/lfbatch):
+//    "unsaved-<64-bit hash of the URL without password>-run<run_id>.jsonl".
+std::string unsaved_results_path(const std::string& db, RunId run_id = 0);
+
+// PostgreSQL: the unsaved-results files of `db` in the state directory, with
+// the run each belongs to. SQLite: none (its one file is unsaved_results_path).
+struct UnsavedFile {
+  std::string path;
+  RunId run_id = 0;
+};
+std::vector<UnsavedFile> unsaved_results_files(const std::string& db);
 
 // One line of the file for `result`, and back; parse fails on a line that
 // is not one (e.g. cut short by a crash in the middle of a write).
@@ -53,11 +66,11 @@ struct UnsavedImport {
   std::int64_t unreadable = 0;      // lines that are not results (skipped, reported)
 };
 
-// Imports the unsaved results at `path`, if the file exists, into `db` in one
-// transaction, then removes the file. No file: zero counts.
-// REQUIRES: the caller holds the database's RunnerLock (the owners of the
-// results are dead, so their leases are still theirs to settle).
-Result<UnsavedImport> import_unsaved_results(Database& db, const std::string& path,
+// Imports the unsaved results at `path`, if the file exists, into `store` in
+// one transaction, then removes the file. No file: zero counts.
+// REQUIRES: the owners of the results are dead (SQLite: the caller holds the
+// database's RunnerLock), so their leases are still theirs to settle.
+Result<UnsavedImport> import_unsaved_results(Store& store, const std::string& path,
                                              UnixMillis now);
 
 }  // namespace lf

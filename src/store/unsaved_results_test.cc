@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "store/outcomes_for_test.h"
+#include "store/sqlite_store.h"
 #include "store/statement.h"
 #include "core/temp_dir_for_test.h"
 
@@ -74,11 +75,12 @@ TEST(UnsavedResultLine, ALineCutShortIsNotAResult) {
 class UnsavedImportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = Database::open(dir_.file("q.db"));
-    ASSERT_TRUE(db.ok()) << db.error().message;
-    db_ = std::move(db).value();
-    queue_ = std::make_unique<JobQueue>(*db_);
-    log_ = std::make_unique<RunLog>(*db_);
+    auto store = SqliteStore::open(dir_.file("q.db"), /*create=*/true);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    store_ = std::move(store).value();
+    db_ = store_->sqlite();
+    queue_ = &store_->queue();
+    log_ = &store_->log();
     std::vector<NewJob> jobs = {{SourceKind::kUrl, "https://x/1.jpg", false, ""},
                                 {SourceKind::kUrl, "https://x/2.jpg", false, ""}};
     ASSERT_TRUE(queue_->enqueue(jobs, false, 100).ok());
@@ -113,9 +115,10 @@ class UnsavedImportTest : public ::testing::Test {
   }
 
   TempDirForTest dir_;
-  std::unique_ptr<Database> db_;
-  std::unique_ptr<JobQueue> queue_;
-  std::unique_ptr<RunLog> log_;
+  std::unique_ptr<SqliteStore> store_;
+  Database* db_ = nullptr;     // store_'s
+  JobQueue* queue_ = nullptr;  // store_'s
+  RunLog* log_ = nullptr;      // store_'s
   RunId run_ = 0;
   std::vector<Job> leased_;
   std::vector<AttemptId> attempts_;
@@ -139,7 +142,7 @@ TEST_F(UnsavedImportTest, ImportStoresEachResultOnceAndRemovesTheFile) {
   std::ofstream(path_, std::ios::app) << to_json_line(result(0, 0.1)).substr(0, 30);
 
   EXPECT_EQ(count_unsaved_results(path_), 3) << "two results and the half line";
-  auto imported = import_unsaved_results(*db_, path_, 5000);
+  auto imported = import_unsaved_results(*store_, path_, 5000);
   ASSERT_TRUE(imported.ok()) << imported.error().message;
   EXPECT_EQ(imported->imported, 2);
   EXPECT_EQ(imported->already_stored, 0);
@@ -154,7 +157,7 @@ TEST_F(UnsavedImportTest, ImportStoresEachResultOnceAndRemovesTheFile) {
   // The same results once more (a file written again, or committed after
   // all): nothing changes, nothing is counted twice.
   ASSERT_TRUE(append_unsaved_results(path_, results).ok());
-  imported = import_unsaved_results(*db_, path_, 6000);
+  imported = import_unsaved_results(*store_, path_, 6000);
   ASSERT_TRUE(imported.ok()) << imported.error().message;
   EXPECT_EQ(imported->imported, 0);
   EXPECT_EQ(imported->already_stored, 2);
@@ -164,7 +167,7 @@ TEST_F(UnsavedImportTest, ImportStoresEachResultOnceAndRemovesTheFile) {
 }
 
 TEST_F(UnsavedImportTest, NoFileImportsNothing) {
-  auto imported = import_unsaved_results(*db_, path_, 5000);
+  auto imported = import_unsaved_results(*store_, path_, 5000);
   ASSERT_TRUE(imported.ok()) << imported.error().message;
   EXPECT_EQ(imported->imported + imported->already_stored + imported->unreadable, 0);
 }

@@ -118,4 +118,69 @@ std::string log_message(const std::string& line) {
   return line;
 }
 
+LfbatchProcess::LfbatchProcess(const std::vector<std::string>& args, const std::string& dir,
+                               const std::string& secret, const std::string& tag) {
+  out_path_ = dir + "/" + tag + ".out";
+  err_path_ = dir + "/" + tag + ".err";
+  std::string binary = lfbatch_binary();
+  std::vector<std::string> argv_s = {binary};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int out = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(out, STDOUT_FILENO);
+    ::dup2(err, STDERR_FILENO);
+    ::setenv("LINKFACE_API_ID", kE2eApiId, 1);
+    ::setenv("LINKFACE_API_SECRET", secret.c_str(), 1);
+    ::unsetenv("LFBATCH_CONFIG");
+    ::unsetenv("LFBATCH_DB");
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+}
+
+LfbatchProcess::~LfbatchProcess() {
+  if (pid_ > 0 && !exited_) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+void LfbatchProcess::signal(int sig) { ::kill(pid_, sig); }
+
+int LfbatchProcess::wait(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exited_ = true;
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+      return -1;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      exited_ = true;
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+std::string LfbatchProcess::out() const {
+  std::ifstream in(out_path_, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string LfbatchProcess::err() const {
+  std::ifstream in(err_path_, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 }  // namespace lf::e2e

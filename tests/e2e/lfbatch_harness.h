@@ -40,4 +40,35 @@ std::vector<std::string> lines_of(const std::string& text);
 // the whole line if it is not one.
 std::string log_message(const std::string& line);
 
+// The credentials the e2e tests give lfbatch and lfemu.
+inline constexpr const char* kE2eApiId = "batch-e2e";
+inline constexpr const char* kE2eSecret = "e2e-secret-0123";
+
+// lfbatch started in the background with LINKFACE_API_ID kE2eApiId and
+// LINKFACE_API_SECRET `secret` (no LFBATCH_CONFIG, no LFBATCH_DB), its stdout
+// and stderr in DIR/TAG.out and DIR/TAG.err. Killed (SIGKILL) on destruction
+// if still running.
+class LfbatchProcess {
+ public:
+  LfbatchProcess(const std::vector<std::string>& args, const std::string& dir,
+                 const std::string& secret = kE2eSecret, const std::string& tag = "run");
+  ~LfbatchProcess();
+  LfbatchProcess(const LfbatchProcess&) = delete;
+  LfbatchProcess& operator=(const LfbatchProcess&) = delete;
+
+  void signal(int sig);
+  int pid() const { return pid_; }
+
+  // The exit code (128 + signal when killed), or -1 after `timeout` (then killed).
+  int wait(std::chrono::milliseconds timeout = std::chrono::seconds(180));
+
+  std::string out() const;
+  std::string err() const;
+
+ private:
+  int pid_ = -1;
+  bool exited_ = false;
+  std::string out_path_, err_path_;
+};
+
 }  // namespace lf::e2e

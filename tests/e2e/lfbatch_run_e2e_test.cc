@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "lfbatch_harness.h"
 #include "lfemu_harness.h"
 #include "emulator/face_model.h"
 #include "image/synthetic_image.h"
@@ -31,89 +32,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char* kApiId = "batch-e2e";
-constexpr const char* kSecret = "e2e-secret-0123";
-
-std::string lfbatch_path() {
-#ifdef LFBATCH_BINARY
-  return LFBATCH_BINARY;
-#else
-  const char* dir = std::getenv("LF_BUILD_DIR");
-  return std::string(dir ? dir : ".") + "/src/cli/lfbatch";
-#endif
-}
-
-// lfbatch started in the background, its output in files under `dir`.
-class LfbatchProcess {
- public:
-  LfbatchProcess(const std::vector<std::string>& args, const std::string& dir,
-                 const std::string& secret = kSecret, const std::string& tag = "run") {
-    out_path_ = dir + "/" + tag + ".out";
-    err_path_ = dir + "/" + tag + ".err";
-    std::string binary = lfbatch_path();
-    std::vector<std::string> argv_s = {binary};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int out = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(out, STDOUT_FILENO);
-      ::dup2(err, STDERR_FILENO);
-      ::setenv("LINKFACE_API_ID", kApiId, 1);
-      ::setenv("LINKFACE_API_SECRET", secret.c_str(), 1);
-      ::unsetenv("LFBATCH_CONFIG");
-      ::unsetenv("LFBATCH_DB");
-      std::vector<char*> argv;
-      for (auto& a : argv_s) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(binary.c_str(), argv.data());
-      _exit(127);
-    }
-  }
-  ~LfbatchProcess() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  void signal(int sig) { ::kill(pid_, sig); }
-  pid_t pid() const { return pid_; }
-
-  // The exit code (128 + signal when killed), or -1 after `timeout` (then killed).
-  int wait(std::chrono::milliseconds timeout = 180s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      int status = 0;
-      pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        exited_ = true;
-        if (WIFEXITED(status)) return WEXITSTATUS(status);
-        if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-        return -1;
-      }
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-        exited_ = true;
-        return -1;
-      }
-      std::this_thread::sleep_for(5ms);
-    }
-  }
-
-  std::string out() const { return slurp(out_path_); }
-  std::string err() const { return slurp(err_path_); }
-
- private:
-  static std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  std::string out_path_, err_path_;
-};
+constexpr const char* kApiId = kE2eApiId;
+constexpr const char* kSecret = kE2eSecret;
 
 // A read-only look at the queue's database.
 class Db {

@@ -1,5 +1,5 @@
-// The runs table.
-#include "store/run_log.h"
+// The runs table in SQLite.
+#include "store/sqlite_run_log.h"
 
 #include <sqlite3.h>
 
@@ -30,11 +30,11 @@ RunRecord read_run(const Statement& s) {
 
 }  // namespace
 
-RunLog::RunLog(Database& db) : db_(db) {}
+SqliteRunLog::SqliteRunLog(Database& db) : db_(db) {}
 
-RunLog::~RunLog() = default;
+SqliteRunLog::~SqliteRunLog() = default;
 
-Result<RunId> RunLog::start_run(const std::string& settings_json, const std::string& host,
+Result<RunId> SqliteRunLog::start_run(const std::string& settings_json, const std::string& host,
                                 std::int64_t pid, UnixMillis now) {
   Result<Statement> insert = Statement::prepare(
       db_.handle(), "INSERT INTO runs (started_at, host, pid, settings) VALUES (?1, ?2, ?3, ?4)");
@@ -45,18 +45,7 @@ Result<RunId> RunLog::start_run(const std::string& settings_json, const std::str
   return RunId{sqlite3_last_insert_rowid(db_.handle())};
 }
 
-Status RunLog::add_counts(RunId run_id, std::int64_t requests, std::int64_t done,
-                          std::int64_t failed, std::int64_t retried, std::int64_t throttled) {
-  RunCounts delta;
-  delta.requests = requests;
-  delta.done = done;
-  delta.failed = failed;
-  delta.retried = retried;
-  delta.throttled = throttled;
-  return add_counts(run_id, delta);
-}
-
-Status RunLog::add_counts(RunId run_id, const RunCounts& delta) {
+Status SqliteRunLog::add_counts(RunId run_id, const RunCounts& delta) {
   if (!add_counts_) {
     Result<Statement> update = Statement::prepare(
         db_.handle(),
@@ -85,7 +74,7 @@ Status RunLog::add_counts(RunId run_id, const RunCounts& delta) {
   return Status::Ok();
 }
 
-Status RunLog::finish_run(RunId run_id, std::string_view ended_how, std::string_view detail,
+Status SqliteRunLog::finish_run(RunId run_id, std::string_view ended_how, std::string_view detail,
                           UnixMillis now) {
   Result<Statement> update = Statement::prepare(
       db_.handle(),
@@ -100,7 +89,7 @@ Status RunLog::finish_run(RunId run_id, std::string_view ended_how, std::string_
   return Status::Ok();
 }
 
-Result<std::int64_t> RunLog::mark_crashed_runs() {
+Result<std::int64_t> SqliteRunLog::mark_crashed_runs() {
   Result<Statement> update = Statement::prepare(
       db_.handle(),
       "UPDATE runs SET ended_how = 'crashed',"
@@ -115,7 +104,7 @@ Result<std::int64_t> RunLog::mark_crashed_runs() {
   return std::int64_t{sqlite3_changes64(db_.handle())};
 }
 
-Result<std::optional<RunRecord>> RunLog::run(RunId run_id) {
+Result<std::optional<RunRecord>> SqliteRunLog::run(RunId run_id) {
   Result<Statement> select =
       Statement::prepare(db_.handle(), std::string(kRunColumns) + " WHERE id = ?1");
   if (!select) return select.error();
@@ -126,7 +115,7 @@ Result<std::optional<RunRecord>> RunLog::run(RunId run_id) {
   return std::optional<RunRecord>(read_run(*select));
 }
 
-Result<std::vector<RunRecord>> RunLog::recent_runs(int limit) {
+Result<std::vector<RunRecord>> SqliteRunLog::recent_runs(int limit) {
   Result<Statement> select =
       Statement::prepare(db_.handle(), std::string(kRunColumns) + " ORDER BY id DESC LIMIT ?1");
   if (!select) return select.error();
