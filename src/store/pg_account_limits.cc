@@ -7,9 +7,8 @@ namespace lf {
 
 namespace {
 
-// The server's clock in ms (what lfbatch_now_ms() says, in the schema to
-// come: written out so as not to depend on it).
-const std::string kNowMs = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+// The server's clock in ms (schema/postgresql/001).
+const std::string kNowMs = "lfbatch_now_ms()";
 
 // The columns every statement returns, in the order read_state reads them.
 const std::string kStateColumns =
