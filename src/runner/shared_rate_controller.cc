@@ -331,12 +331,14 @@ bool SharedRateController::tick(PgAccountLimits& limits) {
   }
 
   const TimePoint done = Clock::now();
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (local_) {
-    spdlog::info("shared rate of {}: the database answers again; back on the account's rate",
-                 options_.account);
     local_.reset();
     stats_.fallback = false;
+    lock.unlock();  // no logging under the lock the callers take
+    spdlog::info("shared rate of {}: the database answers again; back on the account's rate",
+                 options_.account);
+    lock.lock();
   }
   stash_.add(row.granted + leader_granted, received);
   if (row.paused_until) {
