@@ -146,17 +146,40 @@ BEGIN
 END $$;
 
 -- What the runners of one account share (one row per API endpoint and
--- api_id; never the secret): the rate they may send at together, the
--- tokens of the shared bucket they draw on in small batches, and what one
--- runner learnt that binds all: a throttle, the quota running out.
+-- api_id; never the secret): the rate they send at together, the bucket of
+-- tokens they draw on, and what one runner learnt that binds all (a
+-- throttle, a Retry-After, the quota running out).
+--
+-- One runner leads (it holds the session advisory lock
+-- pg_try_advisory_lock(hashtext('lfbatch.account_limits ' || account)) on
+-- its connection, which the server drops with that connection): every tick
+-- it runs its rate controller on the answers the runners reported and adds
+-- what the controller grants to `tokens`, and publishes the controller's
+-- state (rate, last_limit, last_decrease_at) for a successor to resume
+-- from. Every runner, the leader too, takes a few tokens every tick in the
+-- same UPDATE that adds its answers to the counters. Invariants: tokens >= 0;
+-- drawn <= minted (a token is taken at most once).
 CREATE TABLE account_limits (
   account            TEXT PRIMARY KEY,
-  rate               DOUBLE PRECISION NOT NULL,   -- req/s for all runners together
-  tokens             DOUBLE PRECISION NOT NULL,
-  refilled_at        BIGINT NOT NULL,             -- server clock, ms
-  controller         TEXT NOT NULL DEFAULT '',    -- the shared rate controller's state (JSON)
-  throttled_at       BIGINT,                      -- last RATE_LIMIT_EXCEEDED any runner saw
-  out_of_quota_at    BIGINT,                      -- last OUT_OF_QUOTA any runner saw
-  out_of_quota_until BIGINT,                      -- --on-quota wait: when to try again
+  -- The leader's controller as it last published it.
+  rate               DOUBLE PRECISION NOT NULL DEFAULT 0,  -- req/s for all runners together; 0 = none yet / unlimited
+  last_limit         DOUBLE PRECISION NOT NULL DEFAULT 0,  -- the limit last found (CUBIC's Wmax); 0 = never throttled
+  last_decrease_at   BIGINT,                               -- server clock, ms: the leader's last decrease
+  leader             TEXT,                                 -- who leads ("host pid n"), for logs
+  leader_since       BIGINT,
+  refilled_at        BIGINT,                               -- the leader's last tick: its heartbeat
+  -- The shared bucket.
+  tokens             BIGINT NOT NULL DEFAULT 0 CHECK (tokens >= 0),
+  bucket             BIGINT NOT NULL DEFAULT 0,            -- its size, as the leader last set it
+  minted             BIGINT NOT NULL DEFAULT 0,            -- tokens ever added (net of a shrinking bucket)
+  drawn              BIGINT NOT NULL DEFAULT 0,            -- tokens ever taken
+  last_drawn         BIGINT NOT NULL DEFAULT 0,            -- what the latest draw took (read by its RETURNING)
+  -- The runners' answers, totals since the row was made; the leader reads the increase.
+  admitted           BIGINT NOT NULL DEFAULT 0,
+  throttled          BIGINT NOT NULL DEFAULT 0,            -- only requests sent at or after last_decrease_at
+  throttled_at       BIGINT,                               -- last RATE_LIMIT_EXCEEDED any runner saw
+  paused_until       BIGINT,                               -- Retry-After: no runner sends before it
+  out_of_quota_at    BIGINT,                               -- last OUT_OF_QUOTA any runner saw; NULL: quota left
+  out_of_quota_until BIGINT,                               -- --on-quota wait: when to try again
   updated_at         BIGINT NOT NULL
 );

@@ -34,6 +34,32 @@ RateController::RateController(RateControllerOptions options, TimePoint now)
   }
 }
 
+RateController::RateController(RateControllerOptions options, TimePoint now,
+                               RateControllerResume resume)
+    : RateController(options, now) {
+  if (resume.rate <= 0) return;
+  if (resume.last_max <= 0) {
+    if (options_.ceiling_rps > 0) return;  // already at share x ceiling
+    limiting_ = true;
+    slow_start_ = options_.slow_start;
+    set_rate(resume.rate, now);
+    return;
+  }
+  slow_start_ = false;
+  limiting_ = true;
+  recovering_ = true;
+  last_max_ = std::max(resume.last_max, options_.min_rate);
+  k_seconds_ = std::cbrt(last_max_ * (1 - options_.beta) / options_.scale);
+  last_decrease_ = now;  // with share < 1: the next probe for a rise one interval from now
+  const double rate = clamp_rate(resume.rate);
+  // Above its share of the limit, the predecessor was probing for a rise.
+  share_probing_ = options_.share < 1 && rate > last_max_ * options_.share * 1.001;
+  // The curve's origin such that W(now) = rate: t - K = cbrt((rate - Wmax) / C).
+  const double t = k_seconds_ + std::cbrt((rate - last_max_) / options_.scale);
+  curve_origin_ = now - std::chrono::duration_cast<Duration>(std::chrono::duration<double>(t));
+  set_rate(rate, now);
+}
+
 double RateController::rate() const { return limiting_ ? bucket_.rate() : 0.0; }
 
 double RateController::burst_for(double rps) const {

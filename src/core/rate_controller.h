@@ -20,6 +20,11 @@
 //    limit once, to find a rise, then goes back to its share.
 //  - Told the limit (`ceiling_rps`, --rate), it starts at share x ceiling,
 //    never exceeds it, and still backs off on throttles.
+//  - Resumed (RateControllerResume: a controller that ran elsewhere, e.g.
+//    the account's previous leader in shared_rate_leader.h), it starts at
+//    that rate on the CUBIC curve through it, with that last limit, without
+//    a slow start; never throttled there, it goes on with the slow start
+//    from that rate.
 //
 // Pure: time is passed in (steady_clock time points), nothing sleeps. Not
 // thread-safe: one owner (the runner's pacer) calls it.
@@ -48,6 +53,13 @@ struct RateControllerOptions {
   std::chrono::milliseconds share_probe_interval{60'000};
 };
 
+// Where a controller that ran before left off: what a successor needs to
+// go on from there instead of starting over.
+struct RateControllerResume {
+  double rate = 0;      // requests/s it allowed; <= 0: nothing to resume (a fresh start)
+  double last_max = 0;  // the limit it last found (Wmax); 0: it was never throttled
+};
+
 class RateController {
  public:
   using Clock = std::chrono::steady_clock;
@@ -55,6 +67,10 @@ class RateController {
   using Duration = Clock::duration;
 
   RateController(RateControllerOptions options, TimePoint now);
+  // Goes on from `resume` (see the file comment); a resume without a rate is
+  // the constructor above. Told the limit and never throttled, it starts at
+  // share x ceiling as above. The rate is clamped as any rate is.
+  RateController(RateControllerOptions options, TimePoint now, RateControllerResume resume);
 
   // Zero when one request may be sent at `now` (its token is then taken);
   // otherwise how long to wait before asking again (nothing is taken).

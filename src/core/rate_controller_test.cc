@@ -200,6 +200,59 @@ TEST(RateController, PauseHoldsEveryRequestUntilItEnds) {
   EXPECT_EQ(controller.acquire(kT0 + 2s), Clock::duration::zero());
 }
 
+TEST(RateController, ResumedAfterAThrottleStartsAtTheRateWithoutSlowStart) {
+  RateControllerOptions options;  // told nothing: a fresh one would slow-start at 20/s
+  RateController controller(options, kT0, RateControllerResume{90, 100});
+  EXPECT_TRUE(controller.limiting());
+  EXPECT_FALSE(controller.slow_starting());
+  EXPECT_DOUBLE_EQ(controller.rate(), 90);
+  EXPECT_DOUBLE_EQ(controller.last_max_rate(), 100);
+  // It goes on along the curve through 90/s: back at the last limit after
+  // the rest of K, not sooner.
+  TimePoint now = kT0;
+  send_freely(controller, now, 0.5);
+  EXPECT_GT(controller.rate(), 90);
+  EXPECT_LT(controller.rate(), 100);
+}
+
+TEST(RateController, ResumedItBacksOffOnTheFirstThrottle) {
+  RateControllerOptions options;
+  RateController controller(options, kT0, RateControllerResume{90, 100});
+  TimePoint now = kT0;
+  send_freely(controller, now, 2.0);
+  const double before = controller.rate();
+  controller.on_response(now - 5ms, now, true);
+  EXPECT_EQ(controller.decreases(), 1);
+  EXPECT_LT(controller.rate(), before);
+}
+
+TEST(RateController, ResumedNeverThrottledGoesOnWithTheSlowStart) {
+  RateControllerOptions options;
+  options.slow_start_step = 100ms;
+  RateController controller(options, kT0, RateControllerResume{160, 0});
+  EXPECT_TRUE(controller.slow_starting());
+  EXPECT_DOUBLE_EQ(controller.rate(), 160);
+  TimePoint now = kT0;
+  send_freely(controller, now, 0.15, 1ms);
+  EXPECT_DOUBLE_EQ(controller.rate(), 320);
+}
+
+TEST(RateController, ResumedAtAShareStaysThereUntilTheProbe) {
+  RateControllerOptions options;
+  options.share = 0.5;
+  RateController controller(options, kT0, RateControllerResume{50, 100});
+  EXPECT_DOUBLE_EQ(controller.rate(), 50);
+  TimePoint now = kT0;
+  send_freely(controller, now, 5.0);
+  EXPECT_DOUBLE_EQ(controller.rate(), 50);
+}
+
+TEST(RateController, ResumedWithoutARateIsAFreshStart) {
+  RateController controller({}, kT0, RateControllerResume{});
+  EXPECT_TRUE(controller.slow_starting());
+  EXPECT_DOUBLE_EQ(controller.rate(), 20);
+}
+
 // A server with a token bucket of `server_rps` (burst `server_burst`) and a
 // client with `concurrency` requests in flight and `latency` round trips,
 // simulated at 1 ms steps. Returns {share of the server's rate used, share
