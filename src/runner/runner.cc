@@ -41,6 +41,8 @@
 #include "store/database.h"
 #include "store/job_queue.h"
 #include "store/run_log.h"
+#include "runner/shared_rate_controller.h"
+#include "store/pg_session.h"
 #include "store/store.h"
 #include "store/runner_lock.h"
 #include "store/unsaved_results.h"
@@ -151,7 +153,8 @@ class Engine {
  public:
   Engine(asio::io_context& io, asio::any_io_executor readers, const RunOptions& options,
          StoreWorker& store, ApiClient& client, RunId run_id, std::int64_t total,
-         DailyBudget budget, DayLabels day_labels, bool shared_store)
+         DailyBudget budget, DayLabels day_labels, bool shared_store,
+         std::unique_ptr<SharedRateController> shared_rate)
       : io_(io),
         ex_(io.get_executor()),
         readers_(std::move(readers)),
@@ -164,6 +167,7 @@ class Engine {
         run_id_(run_id),
         owner_(lease_owner_of(run_id)),
         controller_(options.rate, SteadyClock::now()),
+        shared_rate_(std::move(shared_rate)),
         in_flight_limit_(ConcurrencyLimitOptions{options.concurrency}),
         policy_(options.retry),
         breaker_(options.outage),
@@ -437,7 +441,22 @@ class Engine {
         co_await wake_.wait(std::min<SteadyClock::duration>(down, milliseconds(1000)));
         continue;
       }
-      auto wait = controller_.acquire(SteadyClock::now());
+      if (shared_rate_ && quota_state_ == QuotaState::kOpen) {
+        // Another runner of the account was told OUT_OF_QUOTA.
+        if (std::optional<QuotaExhausted> q = shared_rate_->quota_exhausted()) {
+          if (options_.quota_wait) {
+            spdlog::warn("OUT_OF_QUOTA (seen by another runner of the account): pausing");
+            quota_state_ = QuotaState::kWaiting;
+            quota_until_ = q->until.value_or(SteadyClock::now() + *options_.quota_wait);
+            continue;
+          }
+          request_stop(RunEnd::kOutOfQuota,
+                       "OUT_OF_QUOTA, seen by another runner of the account");
+          co_return;
+        }
+      }
+      auto wait = shared_rate_ ? shared_rate_->acquire(SteadyClock::now())
+                               : controller_.acquire(SteadyClock::now());
       if (wait > SteadyClock::duration::zero()) {
         co_await wake_.wait(wait);
         continue;
@@ -844,14 +863,26 @@ class Engine {
     if (!outage) {
       const int before = in_flight_limit_.limit();
       const bool by_count = in_flight_limit_.on_answer(ready.level, d.throttled, sent_at, now);
-      if (!by_count) controller_.on_response(sent_at, now, d.throttled);
+      if (!by_count) {
+        if (shared_rate_) {
+          shared_rate_->on_response(sent_at, now, d.throttled);
+        } else {
+          controller_.on_response(sent_at, now, d.throttled);
+        }
+      }
       if (in_flight_limit_.limit() != before && in_flight_limit_.found()) {
         spdlog::log(in_flight_limit_.limit() < before ? spdlog::level::info : spdlog::level::debug,
                     "the server throttles requests in flight beyond about {}: now at most {} "
                     "in flight", in_flight_limit_.limit() + 1, in_flight_limit_.limit());
       }
     }
-    if (d.pause) controller_.pause_until(now + *d.pause);
+    if (d.pause) {
+      if (shared_rate_) {
+        shared_rate_->pause_until(now + *d.pause);
+      } else {
+        controller_.pause_until(now + *d.pause);
+      }
+    }
 
     RunCounts delta;  // requests: counted when the attempt was recorded
     delta.done = d.settlement.kind == SettleKind::kDone ? 1 : 0;
@@ -881,12 +912,19 @@ class Engine {
     }
     switch (d.stop) {
       case StopSignal::kNone:
+        // An answer of the API: the account has quota (again), for all.
+        if (shared_rate_ && outcome.answer) shared_rate_->on_quota_answer(sent_at);
         if (probe && quota_state_ == QuotaState::kProbing) {
           quota_state_ = QuotaState::kOpen;
           spdlog::info("quota available again; resuming");
         }
         break;
       case StopSignal::kQuota:
+        if (shared_rate_) {
+          std::optional<SteadyClock::time_point> until;
+          if (options_.quota_wait) until = now + *options_.quota_wait;
+          shared_rate_->on_out_of_quota(now, until);
+        }
         if (options_.quota_wait) {
           if (quota_state_ != QuotaState::kWaiting) {
             spdlog::warn("OUT_OF_QUOTA: pausing; probing again in {:.1f}s",
@@ -989,7 +1027,7 @@ class Engine {
     s.elapsed_seconds = std::chrono::duration<double>(SteadyClock::now() - started_).count();
     s.recent_requests_per_second = recent_.requests_per_second();
     s.recent_finished_per_second = recent_.finished_per_second();
-    s.rate_limit = controller_.rate();
+    s.rate_limit = shared_rate_ ? shared_rate_->rate() : controller_.rate();
     if (stopping_) {
       s.state = "stopping";
     } else if (store_blocked_) {
@@ -1039,7 +1077,10 @@ class Engine {
   ApiClient& client_;
   RunId run_id_;
   std::string owner_;
-  RateController controller_;
+  RateController controller_;  // this run's own, unless shared_rate_ is set
+  // The account's one controller, shared with every runner of the account
+  // through PostgreSQL (shared_rate_controller.h); null on SQLite.
+  std::unique_ptr<SharedRateController> shared_rate_;
   ConcurrencyLimit in_flight_limit_;  // a limit on requests in flight the server enforces
   RetryPolicy policy_;
   CircuitBreaker breaker_;        // outages of the service: pause, probe, give up
@@ -1278,8 +1319,24 @@ FinishedRun run_queue(const RunOptions& options) {
     // run() returns, and the pool joins after the engine is gone.
     asio::thread_pool readers(static_cast<std::size_t>(std::max(1, options.read_threads)));
     StoreWorker worker(store, worker_options);
+    std::unique_ptr<SharedRateController> shared_rate;
+    if (store.shared()) {
+      // One controller for the account (endpoint and api_id; never the
+      // secret), on a connection of its own.
+      SharedRateOptions shared;
+      shared.account = options.client.endpoint + " " + options.client.api_id;
+      shared.runner = fmt::format("{} {}", host_name(), getpid());
+      shared.rate = options.rate;
+      shared_rate = std::make_unique<SharedRateController>(
+          std::move(shared), [url = options.db_path]() -> Result<std::unique_ptr<SqlSession>> {
+            Result<std::unique_ptr<PgSession>> session = PgSession::connect(url);
+            if (!session) return session.error();
+            return std::unique_ptr<SqlSession>(std::move(session).value());
+          });
+    }
     Engine engine(io, readers.get_executor(), options, worker, **client, *run_id, total,
-                  std::move(budget), std::move(day_labels), store.shared());
+                  std::move(budget), std::move(day_labels), store.shared(),
+                  std::move(shared_rate));
     engine_ptr = &engine;
     auto guard = asio::make_work_guard(io);
     bool done = false;
