@@ -93,8 +93,14 @@ while (($(psql -qtA "$db" -c "SELECT count(*) FROM jobs WHERE state IN ('done', 
 done
 kill -9 "${pids[1]}"
 echo "   killed runner 2 (pid ${pids[1]}) at $(psql -qtA "$db" -c "SELECT count(*) FROM jobs WHERE state IN ('done','failed')") jobs done"
-wait "${pids[0]}" || echo "   runner 1 exited $?"
-wait "${pids[2]}" || echo "   runner 3 exited $?"
+failed=0
+for i in 0 2; do
+  code=0
+  wait "${pids[$i]}" || code=$?
+  if ((code != 0)); then
+    echo "   runner $((i + 1)) exited $code:"; tail -5 "$work/run$((i + 1)).err"; failed=1
+  fi
+done
 wait "${pids[1]}" 2>/dev/null || true
 pids=()
 t1=$(date +%s%3N)
@@ -120,7 +126,15 @@ print(f"   {len(api)} requests in {secs:.1f} s: {admitted} admitted = {admitted 
       f"= {100 * admitted / (limit * secs):.1f}% of the {limit:.0f} req/s limit; "
       f"throttled {throttled} = {100 * throttled / max(len(api), 1):.2f}%")
 print(f"   content billed twice: {twice} (the killed runner had {in_doubt} requests in doubt)")
+if twice > in_doubt:
+    sys.exit("demo_cluster: FAILED: content billed twice beyond the killed runner's requests in doubt")
 EOF
+
+left=$(psql -qtA "$db" -c "SELECT count(*) FROM jobs WHERE state NOT IN ('done', 'failed')")
+if ((left != 0 || failed)); then
+  echo "demo_cluster: FAILED: $left jobs not final, or a runner did not finish cleanly" >&2
+  exit 1
+fi
 
 echo "== the report, from the same PostgreSQL queue"
 "$lfbatch" report --db "$db" --format summary 2>&1 | head -20

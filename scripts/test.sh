@@ -4,7 +4,9 @@
 # (scripts/demo.sh --short: the same steps with fewer photos) and the chaos
 # script's short form (scripts/chaos.sh: SIGKILLs, then nothing lost) on the
 # normal tree, the bill of an archive with duplicates and rejects
-# (scripts/economy.sh: one call per distinct valid image), then the install and the package (scripts/test_install.sh:
+# (scripts/economy.sh: one call per distinct valid image), three runners on
+# one PostgreSQL queue with one killed (scripts/demo_cluster.sh 600), then
+# the install and the package (scripts/test_install.sh:
 # cmake --install and the demo with the installed binaries;
 # scripts/test_package.sh: the .deb built from ccache, dpkg -i, checked, dpkg -r),
 # and last the fuzz smoke: build-fuzz/ (clang) and each libFuzzer target for
@@ -27,6 +29,8 @@ for flavour in normal sanitize; do
     CHAOS_STRICT=1 bash scripts/chaos.sh 600 4 16 || status=1
     echo "== economy (scripts/economy.sh 400: billed calls per distinct valid image must be 1.00) =="
     bash scripts/economy.sh 400 || status=1
+    echo "== cluster demo (scripts/demo_cluster.sh 600: three runners on one PostgreSQL queue, one killed) =="
+    bash scripts/demo_cluster.sh 600 || status=1
     echo "== install (scripts/test_install.sh: cmake --install, the demo's steps with the installed binaries) =="
     bash scripts/test_install.sh --no-build || status=1
     echo "== package (scripts/test_package.sh: the .deb installed, checked, removed) =="

@@ -65,6 +65,7 @@ std::string settings_json(const RunOptions& o, const RunArgs& args) {
       {"image_id_max_age_ms", o.image_id_max_age_ms},
       {"max_requests_per_day", o.max_requests_per_day},
       {"budget_time_zone", o.budget_time_zone},
+      {"lease_ms", o.lease_millis},
   };
   if (o.deadline) j["deadline"] = *o.deadline;
   return j.dump();

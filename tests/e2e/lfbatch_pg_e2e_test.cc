@@ -246,6 +246,11 @@ TEST_F(PgRunE2E, StatusAndReportReadThePostgresqlQueue) {
   ASSERT_EQ(run_sync({"report", "--db", url(), "--format", "json"}), 0) << last_err_;
   auto summary = nlohmann::json::parse(last_out_, nullptr, false);
   ASSERT_FALSE(summary.is_discarded()) << last_out_;
+  ASSERT_EQ(run_sync({"report", "--db", url(), "--format", "html"}), 0) << last_err_;
+  EXPECT_NE(last_out_.find("</html>"), std::string::npos);
+  EXPECT_NE(last_out_.find("30"), std::string::npos);
+  ASSERT_EQ(run_sync({"jobs", "show", "--db", url(), "1"}), 0) << last_err_;
+  EXPECT_NE(last_out_.find("imgs/"), std::string::npos) << last_out_;
   // Re-queue them all, and a second run answers them again.
   ASSERT_EQ(run_sync({"retry", "--db", url(), "--state", "done"}), 0) << last_err_;
   EXPECT_EQ(db_->scalar("SELECT count(*) FROM jobs WHERE state = 'pending'"), 30);
