@@ -1,7 +1,13 @@
-// What both queues share: the content key of a hash, the names of deciders.
+// What both queues share: the content key of a hash, the names of deciders,
+// the lease owner of a run, enqueue's cutting and counting.
 #include "store/job_queue.h"
 
+#include <string_view>
+#include <unordered_map>
+
 #include <fmt/format.h>
+
+#include "store/enqueue_runs.h"
 
 namespace lf {
 
@@ -28,6 +34,54 @@ std::string_view to_string(Decider decider) {
     case Decider::kReused: return "reused";
   }
   return "api";
+}
+
+Status check_sources(std::span<const NewJob> jobs) {
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    if (jobs[i].source.empty()) {
+      return Error{"enqueue: source number " + std::to_string(i + 1) + " is empty"};
+    }
+  }
+  return Status::Ok();
+}
+
+Status for_each_run_of_one_kind(std::span<const NewJob> jobs,
+                                const std::function<Status(std::span<const NewJob>)>& run) {
+  for (std::size_t begin = 0; begin < jobs.size();) {
+    std::size_t end = begin + 1;
+    while (end < jobs.size() && jobs[end].kind == jobs[begin].kind &&
+           jobs[end].auto_rotate == jobs[begin].auto_rotate && jobs[end].tag == jobs[begin].tag) {
+      ++end;
+    }
+    if (Status status = run(jobs.subspan(begin, end - begin)); !status) return status;
+    begin = end;
+  }
+  return Status::Ok();
+}
+
+DistinctSources distinct_sources(std::span<const NewJob> run) {
+  DistinctSources distinct;
+  std::unordered_map<std::string_view, std::size_t> first_of;
+  first_of.reserve(run.size());
+  for (const NewJob& job : run) {
+    auto [it, inserted] = first_of.try_emplace(job.source, distinct.jobs.size());
+    if (inserted) {
+      distinct.jobs.push_back(&job);
+      distinct.repeats.push_back(0);
+    } else {
+      ++distinct.repeats[it->second];
+      ++distinct.repeated;
+    }
+  }
+  return distinct;
+}
+
+void add(EnqueueCounts& total, const EnqueueCounts& batch) {
+  total.added += batch.added;
+  total.already_queued += batch.already_queued;
+  total.already_done += batch.already_done;
+  total.already_failed += batch.already_failed;
+  total.rejected_by_preflight += batch.rejected_by_preflight;
 }
 
 }  // namespace lf

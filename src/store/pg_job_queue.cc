@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <string_view>
-#include <unordered_map>
 
+#include "store/enqueue_runs.h"
 #include "store/job_queue_sql.h"
 #include "store/outcome_fields.h"
 #include "store/source_text.h"
@@ -243,67 +243,39 @@ std::string pg_text_array(std::span<const std::string> values) {
 
 Result<EnqueueCounts> PgJobQueue::enqueue(std::span<const NewJob> jobs, bool again,
                                           UnixMillis now) {
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    if (jobs[i].source.empty()) {
-      return Error{"enqueue: source number " + std::to_string(i + 1) + " is empty"};
-    }
-  }
+  if (Status status = check_sources(jobs); !status) return status.error();
   EnqueueCounts counts;
   for (std::size_t begin = 0; begin < jobs.size(); begin += kEnqueueBatchRows) {
     const std::size_t end = std::min(jobs.size(), begin + kEnqueueBatchRows);
     Result<OwnTransaction> tx = OwnTransaction::begin(session_);
     if (!tx) return tx.error();
     EnqueueCounts batch;
-    for (std::size_t run = begin; run < end;) {
-      std::size_t run_end = run + 1;
-      while (run_end < end && jobs[run_end].kind == jobs[run].kind &&
-             jobs[run_end].auto_rotate == jobs[run].auto_rotate &&
-             jobs[run_end].tag == jobs[run].tag) {
-        ++run_end;
-      }
-      if (Status status = enqueue_run(jobs.subspan(run, run_end - run), again, now, batch);
-          !status) {
-        return status.error();
-      }
-      run = run_end;
-    }
+    Status status = for_each_run_of_one_kind(
+        jobs.subspan(begin, end - begin),
+        [&](std::span<const NewJob> run) { return enqueue_run(run, again, now, batch); });
+    if (!status) return status.error();
     // The insert trigger appended a count row per job: fold them now, so
     // a million enqueued jobs leave a handful of rows, not a million.
     if (Result<std::int64_t> folded = session_.run("SELECT fold_job_counts()"); !folded) {
       return folded.error();
     }
-    if (Status status = tx->commit(); !status) return status.error();
-    counts.added += batch.added;
-    counts.already_queued += batch.already_queued;
-    counts.already_done += batch.already_done;
-    counts.already_failed += batch.already_failed;
-    counts.rejected_by_preflight += batch.rejected_by_preflight;
+    if (Status committed = tx->commit(); !committed) return committed.error();
+    add(counts, batch);
   }
   return counts;
 }
 
 Status PgJobQueue::enqueue_run(std::span<const NewJob> run, bool again, UnixMillis now,
                                EnqueueCounts& counts) {
-  // A source listed twice is enqueued once; its repeats are counted as its
-  // first listing is.
-  std::unordered_map<std::string_view, std::size_t> first_of;
-  first_of.reserve(run.size());
-  std::vector<const NewJob*> unique_jobs;
+  // A source listed twice is enqueued once (enqueue_runs.h).
+  const DistinctSources distinct = distinct_sources(run);
+  const std::vector<const NewJob*>& unique_jobs = distinct.jobs;
+  const std::vector<std::int64_t>& repeats = distinct.repeats;
   std::vector<std::string> unique;  // as stored (source_text.h)
-  std::vector<std::int64_t> repeats;
-  for (const NewJob& job : run) {
-    auto [it, inserted] = first_of.try_emplace(job.source, unique.size());
-    if (inserted) {
-      unique.push_back(encode_source_for_text(job.source));
-      unique_jobs.push_back(&job);
-      repeats.push_back(0);
-    } else {
-      ++repeats[it->second];
-    }
-  }
+  unique.reserve(unique_jobs.size());
+  for (const NewJob* job : unique_jobs) unique.push_back(encode_source_for_text(job->source));
   const std::string kind(to_string(run.front().kind));
-  std::int64_t repeats_of_added = 0;
-  for (std::int64_t n : repeats) repeats_of_added += n;
+  std::int64_t repeats_of_added = distinct.repeated;
 
   std::vector<std::size_t> fresh;  // indexes into unique
   if (!again) {

@@ -8,8 +8,8 @@
 #include <optional>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 
+#include "store/enqueue_runs.h"
 #include "store/job_queue_sql.h"
 #include "store/outcome_fields.h"
 #include "store/statement.h"
@@ -115,42 +115,24 @@ SqliteJobQueue::SqliteJobQueue(Database& db) : db_(db), statements_(std::make_un
 
 SqliteJobQueue::~SqliteJobQueue() = default;
 
-Result<EnqueueCounts> SqliteJobQueue::enqueue(std::span<const NewJob> jobs, bool again, UnixMillis now) {
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    if (jobs[i].source.empty()) {
-      return Error{"enqueue: source number " + std::to_string(i + 1) + " is empty"};
-    }
-  }
+Result<EnqueueCounts> SqliteJobQueue::enqueue(std::span<const NewJob> jobs, bool again,
+                                              UnixMillis now) {
+  if (Status status = check_sources(jobs); !status) return status.error();
   EnqueueCounts counts;
   for (std::size_t begin = 0; begin < jobs.size(); begin += kEnqueueBatchRows) {
     const std::size_t end = std::min(jobs.size(), begin + kEnqueueBatchRows);
     Result<Transaction> tx = Transaction::begin(db_.handle(), Transaction::Mode::kWrite);
     if (!tx) return tx.error();
     EnqueueCounts batch;
-    // One statement per run of jobs that share kind, auto_rotate and tag
-    // (usually the whole batch).
-    for (std::size_t run = begin; run < end;) {
-      std::size_t run_end = run + 1;
-      while (run_end < end && jobs[run_end].kind == jobs[run].kind &&
-             jobs[run_end].auto_rotate == jobs[run].auto_rotate &&
-             jobs[run_end].tag == jobs[run].tag) {
-        ++run_end;
-      }
-      if (Status status = enqueue_run(jobs.subspan(run, run_end - run), again, now, batch);
-          !status) {
-        return status.error();
-      }
-      run = run_end;
-    }
-    if (Status status = tx->commit(); !status) return status.error();
+    Status status = for_each_run_of_one_kind(
+        jobs.subspan(begin, end - begin),
+        [&](std::span<const NewJob> run) { return enqueue_run(run, again, now, batch); });
+    if (!status) return status.error();
+    if (Status committed = tx->commit(); !committed) return committed.error();
     // Leave the lock free for a moment, so a runner waiting to lease or
     // settle (it polls every millisecond) gets in between batches.
     if (end < jobs.size()) std::this_thread::sleep_for(kPauseBetweenBatches);
-    counts.added += batch.added;
-    counts.already_queued += batch.already_queued;
-    counts.already_done += batch.already_done;
-    counts.already_failed += batch.already_failed;
-    counts.rejected_by_preflight += batch.rejected_by_preflight;
+    add(counts, batch);
   }
   return counts;
 }
@@ -158,30 +140,19 @@ Result<EnqueueCounts> SqliteJobQueue::enqueue(std::span<const NewJob> jobs, bool
 Status SqliteJobQueue::enqueue_run(std::span<const NewJob> run, bool again, UnixMillis now,
                              EnqueueCounts& counts) {
   sqlite3* db = db_.handle();
-  // A source listed twice is enqueued once; its repeats are counted as its
-  // first listing is (queued when that one is added).
-  std::unordered_map<std::string_view, std::size_t> first_of;
-  first_of.reserve(run.size());
+  // A source listed twice is enqueued once (enqueue_runs.h).
+  const DistinctSources distinct = distinct_sources(run);
+  const std::vector<const NewJob*>& unique_jobs = distinct.jobs;
+  const std::vector<std::int64_t>& repeats = distinct.repeats;
   std::vector<std::string_view> unique;
-  std::vector<const NewJob*> unique_jobs;
-  std::vector<std::int64_t> repeats;
-  for (const NewJob& job : run) {
-    auto [it, inserted] = first_of.try_emplace(job.source, unique.size());
-    if (inserted) {
-      unique.push_back(job.source);
-      unique_jobs.push_back(&job);
-      repeats.push_back(0);
-    } else {
-      ++repeats[it->second];
-    }
-  }
+  unique.reserve(unique_jobs.size());
+  for (const NewJob* job : unique_jobs) unique.push_back(job->source);
   std::vector<std::string_view> fresh;  // the sources to add
   std::vector<const NewJob*> fresh_jobs;
   const std::string_view kind = to_string(run.front().kind);
   std::string array = json_array_of(unique);
 
-  std::int64_t repeats_of_added = 0;
-  for (std::int64_t n : repeats) repeats_of_added += n;
+  std::int64_t repeats_of_added = distinct.repeated;
   if (!again) {
     // One index lookup per source: a source with a job already is counted
     // by the state of its newest job and left out of the insert.
