@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/logging.h"
+#include "store/pg_url.h"
 
 namespace lf {
 namespace {
@@ -159,7 +160,9 @@ Status read_file(const std::string& path, Config& config) {
     if (key == "endpoint") {
       s = r.read_string(v, key, config.endpoint);
     } else if (key == "database") {
-      s = r.read_path(v, key, config.database);
+      // A postgresql:// URL is not a path relative to the file.
+      s = r.read_string(v, key, config.database);
+      if (s && !is_postgresql_url(config.database)) s = r.read_path(v, key, config.database);
     } else if (key == "secrets_file") {
       s = r.read_path(v, key, config.secrets_file);
     } else if (key == "concurrency") {

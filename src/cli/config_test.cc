@@ -125,6 +125,14 @@ TEST_F(ConfigTest, RelativePathsInTheFileAreRelativeToItsDirectory) {
   EXPECT_EQ(config->secrets_file, (fs::absolute(dir_) / "sub/s.json").string());
 }
 
+TEST_F(ConfigTest, APostgresqlUrlIsTakenAsItIsNotAsARelativePath) {
+  const auto path =
+      write("c.json", R"({"database": "postgresql://batch@db.example.com:5433/lfbatch"})");
+  auto config = load_config(path);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->database, "postgresql://batch@db.example.com:5433/lfbatch");
+}
+
 TEST_F(ConfigTest, UnknownKeyIsAnErrorNamingTheKeyAndFile) {
   const auto path = write("c.json", R"({"concurency": 4})");
   auto config = load_config(path);

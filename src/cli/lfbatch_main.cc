@@ -20,7 +20,8 @@ namespace {
 void add_global_options(CLI::App& app, lf::GlobalOptions& global) {
   const std::string group = "Global options";
   app.add_option("--db", global.db_path,
-                 "The queue database (default: $LFBATCH_DB, the config's \"database\", lfbatch.db)")
+                 "The queue: an SQLite file, or a postgresql:// URL for many runners (default: "
+                 "$LFBATCH_DB, the config's \"database\", lfbatch.db)")
       ->group(group);
   app.add_option("--config", global.config_path,
                  "Config file, JSON (default: $LFBATCH_CONFIG; none: built-in defaults)")
