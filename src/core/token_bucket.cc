@@ -60,8 +60,12 @@ void TokenBucket::set_rate(double rate_per_sec, Clock::time_point now) {
 
 void TokenBucket::set_burst(double burst, Clock::time_point now) {
   refill(now);
+  // A full bucket stays full at its new size (and an unlimited one counts
+  // as full): leaving "unlimited" then starts with the whole new burst, in
+  // either order of set_rate and set_burst.
+  const bool full = unlimited() || tokens_ >= burst_;
   burst_ = sane_burst(burst);
-  tokens_ = std::min(tokens_, burst_);
+  tokens_ = full ? burst_ : std::min(tokens_, burst_);
 }
 
 }  // namespace lf
