@@ -32,6 +32,23 @@ RateController::RateController(RateControllerOptions options, TimePoint now)
     limiting_ = true;
     bucket_ = TokenBucket(start_rate, burst_for(start_rate), now);
   }
+  if (slow_start_) note_ramp_step(now);
+}
+
+void RateController::note_ramp_step(TimePoint now) {
+  ramp_[static_cast<std::size_t>(ramp_count_ % kRampSteps)] = {now, bucket_.rate()};
+  ++ramp_count_;
+}
+
+double RateController::ramp_rate_at(TimePoint t) const {
+  double rate = bucket_.rate();
+  // Newest first: the latest step that began at or before t.
+  for (int i = ramp_count_ - 1; i >= 0 && i >= ramp_count_ - kRampSteps; --i) {
+    const auto& [began, step_rate] = ramp_[static_cast<std::size_t>(i % kRampSteps)];
+    rate = step_rate;
+    if (began <= t) break;
+  }
+  return rate;
 }
 
 RateController::RateController(RateControllerOptions options, TimePoint now,
@@ -113,10 +130,24 @@ RateController::Duration RateController::acquire(TimePoint now) {
     // flight (or by too few jobs) says nothing about the limit.
     const double allowed = bucket_.rate() * seconds_between(step_start_, now);
     if (allowed > 0 && static_cast<double>(step_sent_) >= 0.5 * allowed) {
-      set_rate(bucket_.rate() * 2, now);
+      // Doubling, but once answers come back never past twice what the
+      // server admits (as on the curve): a round trip longer than a step
+      // would otherwise send at twice an untested rate until the first
+      // throttle returns.
+      double next = bucket_.rate() * 2;
+      if (step_admitted_ > 0) {
+        const double admitted =
+            static_cast<double>(step_admitted_) / seconds_between(step_start_, now);
+        next = std::min(next, std::max(bucket_.rate(), 2 * admitted));
+      }
+      if (next > bucket_.rate()) {
+        set_rate(next, now);
+        note_ramp_step(now);
+      }
     }
     step_start_ = now;
     step_sent_ = 0;
+    step_admitted_ = 0;
   }
   if (!limiting_) return Duration::zero();
   if (bucket_.try_take(now)) {
@@ -132,7 +163,10 @@ void RateController::pause_until(TimePoint until) {
 }
 
 void RateController::on_response(TimePoint sent_at, TimePoint now, bool throttled) {
-  if (!throttled) count_admitted(now);
+  if (!throttled) {
+    count_admitted(now);
+    ++step_admitted_;
+  }
   const double admitted = admitted_rate(now);
   if (throttled) {
     ++throttles_;
@@ -140,10 +174,13 @@ void RateController::on_response(TimePoint sent_at, TimePoint now, bool throttle
     const double sending = limiting_ ? bucket_.rate() : admitted;
     double limit = std::min(sending, admitted);
     if (slow_start_) {
-      // The ramp's first throttle: the previous step's rate went through, so
-      // the limit is at least about that (the admitted rate lags the ramp).
+      // The ramp's first throttle: the step before the one the throttled
+      // request was sent in went through, so the limit is at least about
+      // its rate (the admitted rate lags the ramp). Not the step before the
+      // current one: with a round trip longer than a step, the ramp has
+      // doubled again by the time the throttle comes back.
       slow_start_ = false;
-      limit = std::max(limit, sending / 2);
+      limit = std::max(limit, ramp_rate_at(sent_at) / 2);
     }
     last_max_ = std::max(limit, options_.min_rate);
     k_seconds_ = std::cbrt(last_max_ * (1 - options_.beta) / options_.scale);

@@ -4,7 +4,9 @@
 //
 //  - Told nothing, it starts at `initial_rps` and doubles the rate every
 //    `slow_start_step` in which it was used (slow start), instead of opening
-//    the floodgates at once.
+//    the floodgates at once; once answers come back, never past twice the
+//    rate the server admitted in that step (so a round trip longer than a
+//    step does not send a round trip's worth at an untested rate).
 //  - On RATE_LIMIT_EXCEEDED (once per round trip) it takes as the limit what
 //    the server *admitted*: the rate of non-throttled answers over the last
 //    `admitted_window` (a throttled answer says nothing about the limit), and
@@ -102,6 +104,9 @@ class RateController {
   double clamp_rate(double rps) const;
   double burst_for(double rps) const;
   std::int64_t slot_of(TimePoint t) const;
+  // Slow start: the rate in force at `t` (the step `t` fell in).
+  double ramp_rate_at(TimePoint t) const;
+  void note_ramp_step(TimePoint now);
 
   RateControllerOptions options_;
   TokenBucket bucket_;
@@ -110,6 +115,12 @@ class RateController {
   bool slow_start_ = false;      // doubling each step until the first throttle
   TimePoint step_start_;
   std::int64_t step_sent_ = 0;
+  std::int64_t step_admitted_ = 0;  // answers admitted in this step: the ramp's recent rate
+  // Slow start's last steps: when each began and its rate, oldest first in
+  // ring order (ramp_count_ of them, at most kRampSteps).
+  static constexpr int kRampSteps = 8;
+  std::array<std::pair<TimePoint, double>, kRampSteps> ramp_{};
+  int ramp_count_ = 0;
   bool recovering_ = false;      // a throttle was seen: rate follows the CUBIC curve
   bool share_probing_ = false;   // share < 1: climbing past the last limit to find a rise
   double last_max_ = 0;          // Wmax: the admitted rate at the last throttle

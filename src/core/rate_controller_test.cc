@@ -299,6 +299,18 @@ SimResult simulate(RateControllerOptions options, double server_rps, double serv
   return r;
 }
 
+// The first seconds of a short run (the demo's account: 60/s, burst 6, 16
+// in flight, 30 ms round trips): slow start finds the limit with a few
+// throttles, not a round trip's worth of requests sent at twice the rate.
+TEST(RateController, ASlowStartThrottledAfterARoundTripCutsToTheStepThatWentThrough) {
+  SimResult r = simulate({}, 60, 6, 16, 30ms, 0, 2);
+  const double calls = r.used * 60 * 2 / (1 - r.throttled);
+  std::printf("used %.3f throttled %.4f (%.1f of %.0f calls)\n", r.used, r.throttled,
+              r.throttled * calls, calls);
+  EXPECT_LE(r.throttled * calls, 8) << "throttled " << r.throttled;
+  EXPECT_GE(r.used, 0.85) << "used " << r.used;
+}
+
 TEST(RateController, ToldNothingConvergesOnTheServersLimit) {
   SimResult r = simulate({}, 50, 5, 16, 20ms, 20, 120);
   std::printf("used %.3f throttled %.4f\n", r.used, r.throttled);

@@ -60,12 +60,10 @@ void TokenBucket::set_rate(double rate_per_sec, Clock::time_point now) {
 
 void TokenBucket::set_burst(double burst, Clock::time_point now) {
   refill(now);
-  // A full bucket stays full at its new size (and an unlimited one counts
-  // as full): leaving "unlimited" then starts with the whole new burst, in
-  // either order of set_rate and set_burst.
-  const bool full = unlimited() || tokens_ >= burst_;
   burst_ = sane_burst(burst);
-  tokens_ = full ? burst_ : std::min(tokens_, burst_);
+  // An unlimited bucket counts as full, whatever its size, so one given its
+  // burst before its rate leaves "unlimited" with the whole burst.
+  tokens_ = unlimited() ? burst_ : std::min(tokens_, burst_);
 }
 
 }  // namespace lf

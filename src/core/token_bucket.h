@@ -25,8 +25,8 @@ class TokenBucket {
   Clock::duration wait_time(Clock::time_point now, double n = 1) const;
 
   // Change the limits; tokens earned so far at the old rate are kept, capped
-  // at the (new) burst. A full bucket stays full when its burst changes, and
-  // leaving unlimited (rate from <= 0 to > 0) starts full.
+  // at the (new) burst. Leaving unlimited (rate from <= 0 to > 0) starts
+  // full: to leave it with a new burst, set the burst first.
   void set_rate(double rate_per_sec, Clock::time_point now);
   void set_burst(double burst, Clock::time_point now);
 

@@ -250,8 +250,10 @@ ServiceResponse VerificationService::gateway_page(int http_status, std::int64_t 
 
 void VerificationService::sync_bucket(Account& account, const EffectiveKnobs& knobs,
                                       Instant now) {
-  if (account.bucket.rate() != knobs.rps) account.bucket.set_rate(knobs.rps, now.steady);
+  // The burst first: an account leaving "unlimited" (a schedule's phase)
+  // then starts with its whole new burst, as a fresh account does.
   if (account.bucket.burst() != knobs.burst) account.bucket.set_burst(knobs.burst, now.steady);
+  if (account.bucket.rate() != knobs.rps) account.bucket.set_rate(knobs.rps, now.steady);
 }
 
 void VerificationService::count(const std::string& account_id, ApiStatus status, Instant now) {
