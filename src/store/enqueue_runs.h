@@ -1,6 +1,7 @@
-// What both queues' enqueue share (private to src/store): the check of the
-// sources, the cut of a batch into runs of one kind, the sources of a run
-// without their repeats, and adding up counts.
+// What both queues share beyond the interface (private to src/store):
+// enqueue's check of the sources, the cut of a batch into runs of one kind,
+// the sources of a run without their repeats, adding up counts; lease's
+// order of the jobs it took.
 #pragma once
 
 #include <cstdint>
@@ -32,5 +33,9 @@ struct DistinctSources {
 DistinctSources distinct_sources(std::span<const NewJob> run);
 
 void add(EnqueueCounts& total, const EnqueueCounts& batch);
+
+// `jobs` (with `due_at[i]` the next_attempt_at of jobs[i]) oldest due first,
+// then by id: the order lease hands them out in (RETURNING gives none).
+std::vector<Job> oldest_due_first(std::vector<Job> jobs, const std::vector<UnixMillis>& due_at);
 
 }  // namespace lf

@@ -2,7 +2,9 @@
 // the lease owner of a run, enqueue's cutting and counting.
 #include "store/job_queue.h"
 
+#include <algorithm>
 #include <string_view>
+#include <utility>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -82,6 +84,18 @@ void add(EnqueueCounts& total, const EnqueueCounts& batch) {
   total.already_done += batch.already_done;
   total.already_failed += batch.already_failed;
   total.rejected_by_preflight += batch.rejected_by_preflight;
+}
+
+std::vector<Job> oldest_due_first(std::vector<Job> jobs, const std::vector<UnixMillis>& due_at) {
+  std::vector<std::size_t> order(jobs.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return std::pair(due_at[a], jobs[a].id) < std::pair(due_at[b], jobs[b].id);
+  });
+  std::vector<Job> sorted;
+  sorted.reserve(jobs.size());
+  for (std::size_t i : order) sorted.push_back(std::move(jobs[i]));
+  return sorted;
 }
 
 }  // namespace lf

@@ -135,34 +135,6 @@ constexpr const char* kWorkLeftSql =
     " EXISTS (SELECT 1 FROM jobs WHERE state = 'leased'),"
     " EXISTS (SELECT 1 FROM jobs WHERE state = 'pending' AND next_attempt_at <= ?1)";
 
-// A write transaction of the call's own, or none when the caller has one
-// open (the call then joins it). Rolls back on destruction unless committed.
-class OwnTransaction {
- public:
-  static Result<OwnTransaction> begin(SqlSession& session, bool write = true) {
-    if (session.in_transaction()) return OwnTransaction(nullptr);
-    Status ok = write ? session.begin_write() : session.begin_read();
-    if (!ok) return ok.error();
-    return OwnTransaction(&session);
-  }
-  OwnTransaction(OwnTransaction&& other) noexcept : session_(other.session_) {
-    other.session_ = nullptr;
-  }
-  OwnTransaction& operator=(OwnTransaction&&) = delete;
-  ~OwnTransaction() {
-    if (session_) session_->rollback();
-  }
-  Status commit() {
-    SqlSession* s = session_;
-    session_ = nullptr;
-    return s ? s->commit() : Status::Ok();
-  }
-
- private:
-  explicit OwnTransaction(SqlSession* session) : session_(session) {}
-  SqlSession* session_;
-};
-
 SqlParam text_or_null(std::string_view s) {
   if (s.empty()) return std::monostate{};
   return std::string(s);
@@ -247,7 +219,7 @@ Result<EnqueueCounts> PgJobQueue::enqueue(std::span<const NewJob> jobs, bool aga
   EnqueueCounts counts;
   for (std::size_t begin = 0; begin < jobs.size(); begin += kEnqueueBatchRows) {
     const std::size_t end = std::min(jobs.size(), begin + kEnqueueBatchRows);
-    Result<OwnTransaction> tx = OwnTransaction::begin(session_);
+    Result<SqlTransaction> tx = SqlTransaction::begin(session_, SqlTransaction::Mode::kWrite);
     if (!tx) return tx.error();
     EnqueueCounts batch;
     Status status = for_each_run_of_one_kind(
@@ -345,7 +317,7 @@ Result<std::vector<Job>> PgJobQueue::lease(int max_jobs, const std::string& owne
   std::vector<Job> jobs;
   if (max_jobs <= 0) return jobs;
   if (owner.empty()) return Error{"lease: the lease owner is empty"};
-  std::vector<std::pair<UnixMillis, JobId>> order;
+  std::vector<UnixMillis> due_at;
   Result<std::int64_t> rows = session_.query(
       kLeaseSql, {owner, std::int64_t{lease_millis}, std::int64_t{now}, std::int64_t{max_jobs}},
       [&](const SqlRow& row) {
@@ -356,20 +328,12 @@ Result<std::vector<Job>> PgJobQueue::lease(int max_jobs, const std::string& owne
         job.auto_rotate = row.integer(3) != 0;
         job.attempts = static_cast<int>(row.integer(4));
         job.no_reuse = row.integer(6) != 0;
-        order.emplace_back(row.integer(5), job.id);
+        due_at.push_back(row.integer(5));
         jobs.push_back(std::move(job));
         return Status::Ok();
       });
   if (!rows) return rows.error();
-  // RETURNING gives no order; hand the jobs out oldest due first.
-  std::vector<std::size_t> index(jobs.size());
-  for (std::size_t i = 0; i < index.size(); ++i) index[i] = i;
-  std::sort(index.begin(), index.end(),
-            [&](std::size_t a, std::size_t b) { return order[a] < order[b]; });
-  std::vector<Job> sorted;
-  sorted.reserve(jobs.size());
-  for (std::size_t i : index) sorted.push_back(std::move(jobs[i]));
-  return sorted;
+  return oldest_due_first(std::move(jobs), due_at);
 }
 
 Status PgJobQueue::renew_leases(const std::string& owner, UnixMillis /*now*/,
@@ -415,7 +379,7 @@ Result<std::int64_t> PgJobQueue::mark_in_doubt_in_transaction(RunId run_id) {
 }
 
 Result<std::int64_t> PgJobQueue::mark_in_doubt(RunId run_id) {
-  Result<OwnTransaction> tx = OwnTransaction::begin(session_);
+  Result<SqlTransaction> tx = SqlTransaction::begin(session_, SqlTransaction::Mode::kWrite);
   if (!tx) return tx.error();
   Result<std::int64_t> marked = mark_in_doubt_in_transaction(run_id);
   if (!marked) return marked.error();
@@ -426,7 +390,7 @@ Result<std::int64_t> PgJobQueue::mark_in_doubt(RunId run_id) {
 Result<std::int64_t> PgJobQueue::settle(std::span<const Settlement> settlements,
                                         const std::string& owner, RunId run_id, UnixMillis now) {
   if (settlements.empty()) return std::int64_t{0};
-  Result<OwnTransaction> tx = OwnTransaction::begin(session_);
+  Result<SqlTransaction> tx = SqlTransaction::begin(session_, SqlTransaction::Mode::kWrite);
   if (!tx) return tx.error();
   const SqlParam run = run_id > 0 ? SqlParam(std::int64_t{run_id}) : SqlParam(std::monostate{});
   std::int64_t ignored = 0;
@@ -557,7 +521,7 @@ Result<std::int64_t> PgJobQueue::count_requests_since(UnixMillis since) {
 }
 
 Result<std::int64_t> PgJobQueue::recover_expired_leases(UnixMillis now) {
-  Result<OwnTransaction> tx = OwnTransaction::begin(session_);
+  Result<SqlTransaction> tx = SqlTransaction::begin(session_, SqlTransaction::Mode::kWrite);
   if (!tx) return tx.error();
   Result<std::int64_t> recovered = session_.run(kRecoverSql, {std::int64_t{now}});
   if (!recovered) return recovered.error();
@@ -590,7 +554,7 @@ Result<std::int64_t> PgJobQueue::release_all(const std::string& owner, UnixMilli
 }
 
 Result<QueueCounts> PgJobQueue::counts(UnixMillis now) {
-  Result<OwnTransaction> tx = OwnTransaction::begin(session_, /*write=*/false);
+  Result<SqlTransaction> tx = SqlTransaction::begin(session_, SqlTransaction::Mode::kRead);
   if (!tx) return tx.error();
   QueueCounts counts;
   for (JobState state :

@@ -90,15 +90,19 @@ class SqlSession {
   virtual bool in_transaction() const = 0;
 };
 
-// Rolls back on destruction unless committed: an early return leaves no
-// transaction open.
+// A transaction of the caller's own, rolled back on destruction unless
+// committed: an early return leaves none open. When the session is already
+// in one (a caller grouping several calls, e.g. the store writer's group
+// commit), it joins that one instead: commit() then commits nothing, and
+// the outer owner decides.
 class SqlTransaction {
  public:
   enum class Mode { kRead, kWrite };
   static Result<SqlTransaction> begin(SqlSession& session, Mode mode) {
+    if (session.in_transaction()) return SqlTransaction(nullptr);
     Status ok = mode == Mode::kRead ? session.begin_read() : session.begin_write();
     if (!ok) return ok.error();
-    return SqlTransaction(session);
+    return SqlTransaction(&session);
   }
   SqlTransaction(SqlTransaction&& other) noexcept : session_(other.session_) {
     other.session_ = nullptr;
@@ -110,12 +114,12 @@ class SqlTransaction {
   Status commit() {
     SqlSession* s = session_;
     session_ = nullptr;
-    return s->commit();
+    return s ? s->commit() : Status::Ok();
   }
 
  private:
-  explicit SqlTransaction(SqlSession& session) : session_(&session) {}
-  SqlSession* session_;
+  explicit SqlTransaction(SqlSession* session) : session_(session) {}
+  SqlSession* session_;  // null: joined the caller's, or already ended
 };
 
 }  // namespace lf

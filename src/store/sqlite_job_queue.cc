@@ -294,16 +294,7 @@ Result<std::vector<Job>> SqliteJobQueue::lease(int max_jobs, const std::string& 
   }
   if (Status status = tx->commit(); !status) return status.error();
 
-  // RETURNING gives no order; hand the jobs out oldest due first.
-  std::vector<std::size_t> order(jobs.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return std::pair(due_at[a], jobs[a].id) < std::pair(due_at[b], jobs[b].id);
-  });
-  std::vector<Job> sorted;
-  sorted.reserve(jobs.size());
-  for (std::size_t i : order) sorted.push_back(std::move(jobs[i]));
-  return sorted;
+  return oldest_due_first(std::move(jobs), due_at);
 }
 
 Status SqliteJobQueue::renew_leases(const std::string& owner, UnixMillis now,
