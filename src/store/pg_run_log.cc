@@ -76,7 +76,8 @@ Status PgRunLog::heartbeat(RunId run_id, std::int64_t lease_millis) {
   if (!changed) return changed.error();
   if (*changed == 0) {
     return Error{"run " + std::to_string(run_id) + " was taken for dead by another runner (its "
-                 "heartbeat stopped for longer than its lease time); its jobs were recovered"};
+                 "heartbeat stopped for longer than its lease time) and its jobs were recovered; "
+                 "if the database or the network stalls this long, give a longer --lease"};
   }
   return Status::Ok();
 }

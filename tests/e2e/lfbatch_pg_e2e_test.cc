@@ -248,7 +248,7 @@ TEST_F(PgRunE2E, StatusAndReportReadThePostgresqlQueue) {
   ASSERT_FALSE(summary.is_discarded()) << last_out_;
   ASSERT_EQ(run_sync({"report", "--db", url(), "--format", "html"}), 0) << last_err_;
   EXPECT_NE(last_out_.find("</html>"), std::string::npos);
-  EXPECT_NE(last_out_.find("30"), std::string::npos);
+  EXPECT_NE(last_out_.find("<b>30</b><span>jobs</span>"), std::string::npos) << "the jobs card";
   ASSERT_EQ(run_sync({"jobs", "show", "--db", url(), "1"}), 0) << last_err_;
   EXPECT_NE(last_out_.find("imgs/"), std::string::npos) << last_out_;
   // Re-queue them all, and a second run answers them again.
